@@ -1,0 +1,1 @@
+//! The switch daemon and its command-line client.

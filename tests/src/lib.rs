@@ -1,0 +1,1 @@
+//! Workspace integration test support.
