@@ -1,1 +1,22 @@
-fn main() {}
+//! `switchctl`: the command-line client of jitswitch. Offline commands work
+//! on ruleset files and saved programs; online commands talk to a running
+//! `switchd` over its control socket.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Check, compile, trace and test jitswitch rulesets; control a running switch.
+#[derive(Parser)]
+#[command(name = "switchctl", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}

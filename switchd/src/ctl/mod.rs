@@ -1,0 +1,2 @@
+//! The `switchctl` subcommands, one module each. Each exposes an `Args`
+//! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
