@@ -1,1 +1,6 @@
-//! Workspace integration test support.
+//! Support code for the workspace-level integration tests in `tests/tests/`:
+//! throwaway network namespaces, the kernel's nf_tables as an oracle, and
+//! seeded generators of rules and frames.
+
+pub mod kernel;
+pub mod netns;

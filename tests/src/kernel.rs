@@ -1,0 +1,150 @@
+//! The Linux kernel's nf_tables as a test oracle.
+//!
+//! [`KernelOracle`] loads a `netdev` ruleset into a throwaway namespace,
+//! sends frames one at a time into the veth whose ingress hook the ruleset
+//! is attached to, and reads back, for each frame, which rules counted it.
+//! Every rule of the ruleset under test should carry a `counter`.
+//!
+//! To know when the kernel has finished with a frame, the oracle adds its own
+//! base chain at a lower priority than any test chain, holding one rule that
+//! counts every frame; a frame is done when that counter has moved. A frame
+//! that never reaches the hook (the kernel drops VLAN frames shorter than 20
+//! bytes before it) is reported as not seen.
+
+use crate::netns::{FrameSender, Netns};
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The interface the ruleset's base chains attach to (`device "jsw0"`).
+pub const DEVICE: &str = "jsw0";
+/// Its veth peer, through which frames are sent.
+const PEER: &str = "jsw1";
+/// Table and chain of the oracle's own frame counter.
+const WATCH_TABLE: &str = "jsw_watch";
+/// How long to wait for one frame to reach the hook.
+const FRAME_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A rule of the loaded ruleset, identified as the compiler and
+/// `switchctl trace` identify it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleId {
+    /// The chain's name (without its table).
+    pub chain: String,
+    /// 0-based index of the rule within its chain.
+    pub index: usize,
+}
+
+/// What the kernel did with one frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// The frame reached the hook; these rules counted it, in no order.
+    Counted(Vec<RuleId>),
+    /// The frame never reached the ingress hook.
+    NotSeen,
+}
+
+/// A ruleset loaded into the kernel, ready to be probed with frames.
+pub struct KernelOracle {
+    ns: Netns,
+    sender: FrameSender,
+    table: String,
+}
+
+impl KernelOracle {
+    /// Creates a namespace with the veth pair, loads `ruleset` (which must
+    /// define `table netdev TABLE` with base chains on `device "jsw0"`) and
+    /// the oracle's own frame counter.
+    pub fn load(ruleset: &str, table: &str) -> Result<KernelOracle> {
+        let ns = Netns::new("kparity")?;
+        ns.add_veth(DEVICE, PEER)?;
+        let dir = std::env::temp_dir().join(ns.name());
+        std::fs::create_dir_all(&dir)?;
+        let watch = format!(
+            "table netdev {WATCH_TABLE} {{\n  chain seen {{\n    type filter hook ingress device \"{DEVICE}\" priority -1000; policy accept;\n    counter\n  }}\n}}\n"
+        );
+        for (name, text) in [("watch.nft", watch.as_str()), ("ruleset.nft", ruleset)] {
+            let path = dir.join(name);
+            std::fs::write(&path, text)?;
+            ns.exec_checked(&["nft", "-f", path.to_str().context("temp path")?])
+                .with_context(|| format!("loading {name} into the kernel"))?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let sender = ns.enter(|| FrameSender::open(PEER))?;
+        Ok(KernelOracle { ns, sender, table: table.to_string() })
+    }
+
+    /// Sends each frame in turn and observes what the kernel did with it.
+    pub fn observe(&self, frames: &[Vec<u8>]) -> Result<Vec<Observation>> {
+        let mut before = self.read_counters()?;
+        let mut out = Vec::with_capacity(frames.len());
+        for (i, frame) in frames.iter().enumerate() {
+            self.sender.send(frame).with_context(|| format!("frame {i}"))?;
+            let deadline = Instant::now() + FRAME_TIMEOUT;
+            let after = loop {
+                let now = self.read_counters()?;
+                if now.seen != before.seen || Instant::now() >= deadline {
+                    break now;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            if after.seen == before.seen {
+                out.push(Observation::NotSeen);
+            } else if after.seen != before.seen + 1 {
+                bail!("frame {i}: the hook saw {} frames instead of 1", after.seen - before.seen);
+            } else {
+                let mut hit: Vec<RuleId> = after
+                    .rules
+                    .iter()
+                    .filter(|(id, n)| before.rules.get(*id).copied().unwrap_or(0) != **n)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                hit.sort();
+                out.push(Observation::Counted(hit));
+            }
+            before = after;
+        }
+        Ok(out)
+    }
+
+    /// Reads every rule counter of the table under test and the oracle's
+    /// frame counter.
+    fn read_counters(&self) -> Result<Counters> {
+        let out = self.ns.exec_checked(&["nft", "-j", "list", "ruleset"])?;
+        let json: Json = serde_json::from_slice(&out.stdout).context("nft -j output")?;
+        let items = json["nftables"].as_array().context("nft -j: no nftables array")?;
+        let mut counters = Counters::default();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for rule in items.iter().filter_map(|item| item.get("rule")) {
+            let table = rule["table"].as_str().unwrap_or_default();
+            let chain = rule["chain"].as_str().unwrap_or_default().to_string();
+            let packets = rule["expr"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|e| e.get("counter").and_then(|c| c["packets"].as_u64()));
+            if table == WATCH_TABLE {
+                counters.seen = packets.unwrap_or(0);
+                continue;
+            }
+            if table != self.table {
+                continue;
+            }
+            let slot = index.entry(chain.clone()).or_insert(0);
+            let id = RuleId { chain, index: *slot };
+            *slot += 1;
+            if let Some(p) = packets {
+                counters.rules.insert(id, p);
+            }
+        }
+        Ok(counters)
+    }
+}
+
+/// A snapshot of the counters.
+#[derive(Default)]
+struct Counters {
+    seen: u64,
+    rules: HashMap<RuleId, u64>,
+}
