@@ -53,26 +53,69 @@ pub struct KernelOracle {
 }
 
 impl KernelOracle {
-    /// Creates a namespace with the veth pair, loads `ruleset` (which must
-    /// define `table netdev TABLE` with base chains on `device "jsw0"`) and
-    /// the oracle's own frame counter.
-    pub fn load(ruleset: &str, table: &str) -> Result<KernelOracle> {
+    /// Creates a namespace with the veth pair and the oracle's own frame
+    /// counter; nothing else is loaded yet.
+    pub fn new() -> Result<KernelOracle> {
         let ns = Netns::new("kparity")?;
         ns.add_veth(DEVICE, PEER)?;
-        let dir = std::env::temp_dir().join(ns.name());
-        std::fs::create_dir_all(&dir)?;
-        let watch = format!(
-            "table netdev {WATCH_TABLE} {{\n  chain seen {{\n    type filter hook ingress device \"{DEVICE}\" priority -1000; policy accept;\n    counter\n  }}\n}}\n"
-        );
-        for (name, text) in [("watch.nft", watch.as_str()), ("ruleset.nft", ruleset)] {
-            let path = dir.join(name);
-            std::fs::write(&path, text)?;
-            ns.exec_checked(&["nft", "-f", path.to_str().context("temp path")?])
-                .with_context(|| format!("loading {name} into the kernel"))?;
-        }
-        let _ = std::fs::remove_dir_all(&dir);
         let sender = ns.enter(|| FrameSender::open(PEER))?;
-        Ok(KernelOracle { ns, sender, table: table.to_string() })
+        let oracle = KernelOracle {
+            ns,
+            sender,
+            table: String::new(),
+        };
+        oracle.nft_file(&format!(
+            "table netdev {WATCH_TABLE} {{\n  chain seen {{\n    type filter hook ingress device \"{DEVICE}\" priority -1000; policy accept;\n    counter\n  }}\n}}\n"
+        ), &[])?;
+        Ok(oracle)
+    }
+
+    /// Replaces the ruleset under test with `ruleset`, which must define
+    /// `table netdev TABLE` with base chains on `device "jsw0"`.
+    pub fn load(&mut self, ruleset: &str, table: &str) -> Result<()> {
+        if !self.table.is_empty() {
+            self.ns
+                .exec_checked(&["nft", "delete", "table", "netdev", &self.table])?;
+        }
+        self.table.clear();
+        self.nft_file(ruleset, &[])
+            .context("loading the ruleset into the kernel")?;
+        self.table = table.to_string();
+        Ok(())
+    }
+
+    /// The 1-based lines of `ruleset` that `nft -c` rejects (empty when
+    /// the whole file is accepted).
+    pub fn rejected_lines(&self, ruleset: &str) -> Result<Vec<usize>> {
+        let Err(err) = self.nft_file(ruleset, &["-c"]) else {
+            return Ok(vec![]);
+        };
+        let mut lines: Vec<usize> = format!("{err:#}")
+            .lines()
+            .filter(|l| l.contains(": Error:"))
+            .filter_map(|l| {
+                let after = &l[l.find(".nft:")? + 5..];
+                after[..after.find(':')?].parse().ok()
+            })
+            .collect();
+        lines.sort();
+        lines.dedup();
+        if lines.is_empty() {
+            return Err(err);
+        }
+        Ok(lines)
+    }
+
+    /// Runs `nft [flags] -f` on `text` written to a temporary file.
+    fn nft_file(&self, text: &str, flags: &[&str]) -> Result<()> {
+        let path = std::env::temp_dir().join(format!("{}.nft", self.ns.name()));
+        std::fs::write(&path, text)?;
+        let mut argv = vec!["nft"];
+        argv.extend(flags);
+        argv.extend(["-f", path.to_str().context("temp path")?]);
+        let result = self.ns.exec_checked(&argv).map(drop);
+        let _ = std::fs::remove_file(&path);
+        result
     }
 
     /// Sends each frame in turn and observes what the kernel did with it.
@@ -80,7 +123,9 @@ impl KernelOracle {
         let mut before = self.read_counters()?;
         let mut out = Vec::with_capacity(frames.len());
         for (i, frame) in frames.iter().enumerate() {
-            self.sender.send(frame).with_context(|| format!("frame {i}"))?;
+            self.sender
+                .send(frame)
+                .with_context(|| format!("frame {i}"))?;
             let deadline = Instant::now() + FRAME_TIMEOUT;
             let after = loop {
                 let now = self.read_counters()?;
@@ -92,7 +137,10 @@ impl KernelOracle {
             if after.seen == before.seen {
                 out.push(Observation::NotSeen);
             } else if after.seen != before.seen + 1 {
-                bail!("frame {i}: the hook saw {} frames instead of 1", after.seen - before.seen);
+                bail!(
+                    "frame {i}: the hook saw {} frames instead of 1",
+                    after.seen - before.seen
+                );
             } else {
                 let mut hit: Vec<RuleId> = after
                     .rules
@@ -113,7 +161,9 @@ impl KernelOracle {
     fn read_counters(&self) -> Result<Counters> {
         let out = self.ns.exec_checked(&["nft", "-j", "list", "ruleset"])?;
         let json: Json = serde_json::from_slice(&out.stdout).context("nft -j output")?;
-        let items = json["nftables"].as_array().context("nft -j: no nftables array")?;
+        let items = json["nftables"]
+            .as_array()
+            .context("nft -j: no nftables array")?;
         let mut counters = Counters::default();
         let mut index: HashMap<String, usize> = HashMap::new();
         for rule in items.iter().filter_map(|item| item.get("rule")) {
@@ -132,7 +182,10 @@ impl KernelOracle {
                 continue;
             }
             let slot = index.entry(chain.clone()).or_insert(0);
-            let id = RuleId { chain, index: *slot };
+            let id = RuleId {
+                chain,
+                index: *slot,
+            };
             *slot += 1;
             if let Some(p) = packets {
                 counters.rules.insert(id, p);

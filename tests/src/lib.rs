@@ -2,5 +2,7 @@
 //! throwaway network namespaces, the kernel's nf_tables as an oracle, and
 //! seeded generators of rules and frames.
 
+pub mod frames;
 pub mod kernel;
 pub mod netns;
+pub mod rules;

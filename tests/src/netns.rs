@@ -53,7 +53,11 @@ impl Netns {
         let ns = Netns { name };
         ns.exec_checked(&["ip", "link", "set", "lo", "up"])?;
         for key in ["all", "default"] {
-            ns.exec_checked(&["sysctl", "-qw", &format!("net.ipv6.conf.{key}.disable_ipv6=1")])?;
+            ns.exec_checked(&[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
+            ])?;
         }
         Ok(ns)
     }
@@ -127,7 +131,10 @@ impl Drop for Netns {
 pub fn run_checked(cmd: &mut Command) -> Result<Output> {
     let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
     if !out.status.success() {
-        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(out)
 }
