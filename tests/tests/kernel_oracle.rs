@@ -30,9 +30,15 @@ table netdev t {
   }
 }
 "#;
-    let oracle = KernelOracle::load(ruleset, "t").unwrap();
-    let obs = oracle.observe(&[tcp_frame(22), tcp_frame(80), tcp_frame(443), vec![0xff; 16]]).unwrap();
-    let id = |index| RuleId { chain: "c".into(), index };
+    let mut oracle = KernelOracle::new().unwrap();
+    oracle.load(ruleset, "t").unwrap();
+    let obs = oracle
+        .observe(&[tcp_frame(22), tcp_frame(80), tcp_frame(443), vec![0xff; 16]])
+        .unwrap();
+    let id = |index| RuleId {
+        chain: "c".into(),
+        index,
+    };
     assert_eq!(
         obs,
         vec![
