@@ -19,7 +19,10 @@ pub struct RegSpan {
 impl RegSpan {
     /// The span a value of `bytes` bytes starting at `first` occupies.
     pub fn for_bytes(first: Reg, bytes: usize) -> RegSpan {
-        RegSpan { first, count: chunks_for(bytes).max(1) }
+        RegSpan {
+            first,
+            count: chunks_for(bytes).max(1),
+        }
     }
 
     /// Register indices of the span (possibly past the last register: the
@@ -27,6 +30,12 @@ impl RegSpan {
     pub fn indices(&self) -> std::ops::Range<usize> {
         let start = usize::from(self.first.0);
         start..start + self.count
+    }
+
+    /// True when every register of `other` is in this span.
+    pub fn covers(&self, other: &RegSpan) -> bool {
+        let (a, b) = (self.indices(), other.indices());
+        a.start <= b.start && b.end <= a.end
     }
 
     /// True when the two spans share a register.
@@ -57,7 +66,10 @@ impl Insn {
     /// as a one-register key (the verifier rejects it separately).
     pub fn reg_use(&self, program: &Program) -> RegUse {
         let span = RegSpan::for_bytes;
-        let regs = |first: Reg, count: usize| RegSpan { first, count: count.max(1) };
+        let regs = |first: Reg, count: usize| RegSpan {
+            first,
+            count: count.max(1),
+        };
         let set_key = |i: usize| program.sets.get(i).map_or(1, |s| key_registers(&s.key));
         let map_key = |i: usize| program.maps.get(i).map_or(1, |m| key_registers(&m.key));
         let (reads, writes) = match self {
@@ -68,9 +80,10 @@ impl Insn {
             Insn::Bitwise { dst, src, mask, .. } => {
                 (vec![span(*src, mask.len())], Some(span(*dst, mask.len())))
             }
-            Insn::Shift { dst, src, len, .. } => {
-                (vec![span(*src, usize::from(*len))], Some(span(*dst, usize::from(*len))))
-            }
+            Insn::Shift { dst, src, len, .. } => (
+                vec![span(*src, usize::from(*len))],
+                Some(span(*dst, usize::from(*len))),
+            ),
             Insn::Alu { dst, a, b, .. } => {
                 let mut r = vec![span(*a, 4)];
                 if let Operand::Reg(b) = b {
@@ -87,7 +100,10 @@ impl Insn {
                     Some(MapData::Value(bytes)) => usize::from(bytes),
                     _ => 4,
                 };
-                (vec![regs(*src, map_key(usize::from(map.0)))], Some(span(*dst, data)))
+                (
+                    vec![regs(*src, map_key(usize::from(map.0)))],
+                    Some(span(*dst, data)),
+                )
             }
             Insn::VmapLookup { src, map } => (vec![regs(*src, map_key(usize::from(map.0)))], None),
             Insn::SetMark { src } | Insn::SetKey { src, .. } => (vec![span(*src, 4)], None),
@@ -160,12 +176,51 @@ mod tests {
     #[test]
     fn wide_values_span_several_registers() {
         let p = Program::default();
-        let load = Insn::Load { dst: Reg(2), base: BaseId(0), offset: 8, len: 16 };
-        assert_eq!(load.reg_use(&p).writes, Some(RegSpan { first: Reg(2), count: 4 }));
-        let cmp = Insn::Cmp { src: Reg(1), op: CmpOp::Eq, value: Value(vec![0; 6]) };
-        assert_eq!(cmp.reg_use(&p).reads, vec![RegSpan { first: Reg(1), count: 2 }]);
-        assert!(RegSpan { first: Reg(1), count: 2 }.overlaps(&RegSpan { first: Reg(2), count: 4 }));
-        assert!(!RegSpan { first: Reg(0), count: 2 }.overlaps(&RegSpan { first: Reg(2), count: 1 }));
+        let load = Insn::Load {
+            dst: Reg(2),
+            base: BaseId(0),
+            offset: 8,
+            len: 16,
+        };
+        assert_eq!(
+            load.reg_use(&p).writes,
+            Some(RegSpan {
+                first: Reg(2),
+                count: 4
+            })
+        );
+        let cmp = Insn::Cmp {
+            src: Reg(1),
+            op: CmpOp::Eq,
+            value: Value(vec![0; 6]),
+        };
+        assert_eq!(
+            cmp.reg_use(&p).reads,
+            vec![RegSpan {
+                first: Reg(1),
+                count: 2
+            }]
+        );
+        assert!(
+            RegSpan {
+                first: Reg(1),
+                count: 2
+            }
+            .overlaps(&RegSpan {
+                first: Reg(2),
+                count: 4
+            })
+        );
+        assert!(
+            !RegSpan {
+                first: Reg(0),
+                count: 2
+            }
+            .overlaps(&RegSpan {
+                first: Reg(2),
+                count: 1
+            })
+        );
     }
 
     #[test]
@@ -178,6 +233,9 @@ mod tests {
         };
         insn.map_reads(|_| Reg(5));
         assert_eq!(insn.reg_use(&Program::default()).reads[0].first, Reg(5));
-        assert_eq!(insn.reg_use(&Program::default()).writes.unwrap().first, Reg(0));
+        assert_eq!(
+            insn.reg_use(&Program::default()).writes.unwrap().first,
+            Reg(0)
+        );
     }
 }

@@ -1,0 +1,302 @@
+//! The rule builder: instruction emission and register allocation for one
+//! rule.
+//!
+//! Fields are read the way nf_tables reads them: the bytes that cover the
+//! field are loaded and, when the field does not fill them, masked in place
+//! (`ip version` is the top nibble of one byte: load 1 byte, and `0xf0`).
+//! Constants are shifted into the same place, so compares, ranges, sets and
+//! maps all work on the in-place value and no shift is needed at run time.
+//! [`FieldLoad::place`] converts a constant to that form.
+
+use crate::error::CompileError;
+use vm::{BaseId, Insn, KeyId, Meta, NUM_REGS, Reg, Value, chunks_for};
+
+/// Where a field lies: a base and a bit range from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BitRange {
+    /// The header base it is read from.
+    pub base: BaseId,
+    /// Offset in bits from the base, counted from the most significant bit
+    /// of the first byte.
+    pub offset: u32,
+    /// Length in bits.
+    pub len: u32,
+}
+
+impl BitRange {
+    /// First byte of the covering load, relative to the base.
+    pub fn first_byte(&self) -> u32 {
+        self.offset / 8
+    }
+
+    /// Number of bytes that cover the field.
+    pub fn covering_bytes(&self) -> u32 {
+        (self.offset + self.len).div_ceil(8) - self.first_byte()
+    }
+
+    /// Bits below the field in its covering bytes.
+    pub fn shift(&self) -> u32 {
+        self.covering_bytes() * 8 - (self.offset % 8) - self.len
+    }
+
+    /// True when the field fills its covering bytes exactly.
+    pub fn is_byte_aligned(&self) -> bool {
+        self.offset % 8 == 0 && self.len % 8 == 0
+    }
+}
+
+/// A field loaded into registers, in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldLoad {
+    /// First register of the value.
+    pub reg: Reg,
+    /// The value's width in bytes (the covering bytes).
+    pub bytes: usize,
+    /// Bits of the field below the low end of the value.
+    pub shift: u32,
+    /// The field's length in bits.
+    pub bits: u32,
+}
+
+impl FieldLoad {
+    /// A constant field value (the low `bits` bits of `v`) moved to where
+    /// the field lies in the loaded value.
+    pub fn place(&self, v: u128) -> Value {
+        Value::from_u128((v & low_mask(self.bits)) << self.shift, self.bytes)
+    }
+
+    /// The mask that keeps the field's bits of the loaded value.
+    pub fn mask(&self) -> Value {
+        Value::from_u128(low_mask(self.bits) << self.shift, self.bytes)
+    }
+}
+
+/// A mask of the `bits` least significant bits.
+pub fn low_mask(bits: u32) -> u128 {
+    if bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    }
+}
+
+/// Builds the instructions of one rule.
+#[derive(Debug, Default)]
+pub struct RuleBuilder {
+    insns: Vec<Insn>,
+    next_reg: u8,
+}
+
+impl RuleBuilder {
+    /// An empty rule.
+    pub fn new() -> RuleBuilder {
+        RuleBuilder::default()
+    }
+
+    /// Appends an instruction.
+    pub fn push(&mut self, insn: Insn) {
+        self.insns.push(insn);
+    }
+
+    /// The instructions so far.
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
+    /// Finishes the rule.
+    pub fn finish(self) -> Vec<Insn> {
+        self.insns
+    }
+
+    /// Allocates consecutive registers for a value of `bytes` bytes.
+    pub fn alloc(&mut self, bytes: usize) -> Result<Reg, CompileError> {
+        let need = chunks_for(bytes.max(1));
+        let reg = self.next_reg;
+        if usize::from(reg) + need > NUM_REGS {
+            return Err(CompileError::TooManyRegisters);
+        }
+        self.next_reg += need as u8;
+        Ok(Reg(reg))
+    }
+
+    /// The register watermark: allocations after [`RuleBuilder::release_to`]
+    /// with this mark reuse the registers allocated since.
+    pub fn mark(&self) -> u8 {
+        self.next_reg
+    }
+
+    /// Frees every register allocated since `mark`.
+    pub fn release_to(&mut self, mark: u8) {
+        self.next_reg = mark;
+    }
+
+    /// Loads a field in place and masks it when it does not fill its
+    /// covering bytes.
+    pub fn load_field(&mut self, range: BitRange) -> Result<FieldLoad, CompileError> {
+        let bytes = range.covering_bytes() as usize;
+        if bytes > vm::MAX_VALUE_BYTES {
+            return Err(CompileError::FieldTooWide { bits: range.len });
+        }
+        let offset = u16::try_from(range.first_byte()).map_err(|_| CompileError::OffsetTooLarge)?;
+        let reg = self.alloc(bytes)?;
+        self.push(Insn::Load {
+            dst: reg,
+            base: range.base,
+            offset,
+            len: bytes as u8,
+        });
+        let load = FieldLoad {
+            reg,
+            bytes,
+            shift: range.shift(),
+            bits: range.len,
+        };
+        if !range.is_byte_aligned() {
+            self.push(Insn::Bitwise {
+                dst: reg,
+                src: reg,
+                mask: load.mask(),
+                xor: Value(vec![0; bytes]),
+            });
+        }
+        Ok(load)
+    }
+
+    /// Loads a parse key (such as the network protocol) of `bytes` width.
+    pub fn load_key(&mut self, key: KeyId, bits: u32) -> Result<FieldLoad, CompileError> {
+        let reg = self.alloc(4)?;
+        self.push(Insn::LoadKey { dst: reg, key });
+        Ok(FieldLoad {
+            reg,
+            bytes: 4,
+            shift: 0,
+            bits: bits.min(32),
+        })
+    }
+
+    /// Loads runtime metadata.
+    pub fn load_meta(&mut self, meta: Meta) -> Result<FieldLoad, CompileError> {
+        let bytes = meta.len();
+        let reg = self.alloc(bytes)?;
+        self.push(Insn::LoadMeta { dst: reg, meta });
+        Ok(FieldLoad {
+            reg,
+            bytes,
+            shift: 0,
+            bits: bytes as u32 * 8,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: BaseId = BaseId(1);
+
+    #[test]
+    fn nibble_fields_are_masked_in_place() {
+        let mut r = RuleBuilder::new();
+        let version = r
+            .load_field(BitRange {
+                base: B,
+                offset: 0,
+                len: 4,
+            })
+            .unwrap();
+        assert_eq!(version.bytes, 1);
+        assert_eq!(version.place(4), Value(vec![0x40]));
+        assert_eq!(
+            r.insns(),
+            &[
+                Insn::Load {
+                    dst: Reg(0),
+                    base: B,
+                    offset: 0,
+                    len: 1
+                },
+                Insn::Bitwise {
+                    dst: Reg(0),
+                    src: Reg(0),
+                    mask: Value(vec![0xf0]),
+                    xor: Value(vec![0])
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn byte_fields_need_no_mask() {
+        let mut r = RuleBuilder::new();
+        let saddr = r
+            .load_field(BitRange {
+                base: B,
+                offset: 96,
+                len: 32,
+            })
+            .unwrap();
+        assert_eq!(
+            r.insns(),
+            &[Insn::Load {
+                dst: Reg(0),
+                base: B,
+                offset: 12,
+                len: 4
+            }]
+        );
+        assert_eq!(saddr.place(0x0a000001), Value(vec![10, 0, 0, 1]));
+    }
+
+    #[test]
+    fn fields_across_bytes_keep_their_position() {
+        // The 12-bit VLAN id after 4 bits of priority and DEI.
+        let id = BitRange {
+            base: B,
+            offset: 4,
+            len: 12,
+        };
+        assert_eq!(
+            (id.first_byte(), id.covering_bytes(), id.shift()),
+            (0, 2, 0)
+        );
+        // A 5-bit raw load at bit 3: the low 5 bits of byte 0.
+        let raw = BitRange {
+            base: B,
+            offset: 3,
+            len: 5,
+        };
+        assert_eq!((raw.covering_bytes(), raw.shift()), (1, 0));
+        // 20-bit IPv6 flow label at bit 12: bytes 1..4, no shift.
+        let fl = BitRange {
+            base: B,
+            offset: 12,
+            len: 20,
+        };
+        assert_eq!(
+            (fl.first_byte(), fl.covering_bytes(), fl.shift()),
+            (1, 3, 0)
+        );
+        // DSCP: 6 bits at bit 8 of IPv4: byte 1, shifted by 2.
+        let mut r = RuleBuilder::new();
+        let dscp = r
+            .load_field(BitRange {
+                base: B,
+                offset: 8,
+                len: 6,
+            })
+            .unwrap();
+        assert_eq!(dscp.place(8), Value(vec![0x20]));
+        assert_eq!(dscp.mask(), Value(vec![0xfc]));
+    }
+
+    #[test]
+    fn registers_run_out_cleanly() {
+        let mut r = RuleBuilder::new();
+        for _ in 0..4 {
+            r.alloc(16).unwrap();
+        }
+        assert!(matches!(r.alloc(1), Err(CompileError::TooManyRegisters)));
+        r.release_to(0);
+        assert_eq!(r.alloc(4).unwrap(), Reg(0));
+    }
+}
