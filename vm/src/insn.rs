@@ -206,6 +206,7 @@ pub enum Meta {
 
 impl Meta {
     /// Width of the metadata value in bytes.
+    #[allow(clippy::len_without_is_empty, reason = "a width, never empty")]
     pub fn len(self) -> usize {
         match self {
             Meta::Len | Meta::Iif | Meta::Mark => 4,
@@ -256,7 +257,12 @@ pub enum Verdict {
 pub enum Insn {
     /// `dst.. := frame[base + offset .. + len]`. Breaks when `base` is
     /// absent or the bytes are not all inside the frame.
-    Load { dst: Reg, base: BaseId, offset: u16, len: u8 },
+    Load {
+        dst: Reg,
+        base: BaseId,
+        offset: u16,
+        len: u8,
+    },
     /// `dst := base` as a byte offset. Breaks when `base` is absent.
     LoadBase { dst: Reg, base: BaseId },
     /// `dst := key`. Breaks when `key` is absent.
@@ -267,19 +273,40 @@ pub enum Insn {
     Imm { dst: Reg, value: Value },
     /// `dst.. := (src.. & mask) ^ xor`, chunk by chunk; `mask` and `xor`
     /// have the same length, which is the width of the operation.
-    Bitwise { dst: Reg, src: Reg, mask: Value, xor: Value },
+    Bitwise {
+        dst: Reg,
+        src: Reg,
+        mask: Value,
+        xor: Value,
+    },
     /// `dst.. := src.. << bits` or `>> bits`, the `len`-byte value taken as
     /// one big-endian number.
-    Shift { dst: Reg, src: Reg, len: u8, dir: ShiftDir, bits: u8 },
+    Shift {
+        dst: Reg,
+        src: Reg,
+        len: u8,
+        dir: ShiftDir,
+        bits: u8,
+    },
     /// `dst := a op b` on single 32-bit registers.
-    Alu { dst: Reg, a: Reg, op: AluOp, b: Operand },
+    Alu {
+        dst: Reg,
+        a: Reg,
+        op: AluOp,
+        b: Operand,
+    },
     /// Break unless `src.. op value` holds.
     Cmp { src: Reg, op: CmpOp, value: Value },
     /// Break unless `a op b` holds, on single 32-bit registers.
     CmpReg { a: Reg, op: CmpOp, b: Reg },
     /// Break unless `low <= src.. <= high` (or, with `negate`, unless it
     /// lies outside).
-    Range { src: Reg, low: Value, high: Value, negate: bool },
+    Range {
+        src: Reg,
+        low: Value,
+        high: Value,
+        negate: bool,
+    },
     /// Break unless the key at `src..` is in the set (or, with `negate`,
     /// unless it is not).
     Lookup { src: Reg, set: SetId, negate: bool },
@@ -295,25 +322,78 @@ pub enum Insn {
     SetMark { src: Reg },
     /// `frame[base + offset .. + len] := src..`, then fix `checksums`.
     /// Breaks like a load when the bytes are not all inside the frame.
-    Store { base: BaseId, offset: u16, len: u8, src: Reg, checksums: Vec<ChecksumFix> },
+    Store {
+        base: BaseId,
+        offset: u16,
+        len: u8,
+        src: Reg,
+        checksums: Vec<ChecksumFix>,
+    },
     /// Record a log line for the packet.
     Log { prefix: String },
     /// Send a copy of the frame out of `port` (applied after the verdict,
     /// with the edits made so far).
     Mirror { port: PortId },
     /// Insert `bytes` at `base + offset` when the frame is sent (VLAN push).
-    Insert { base: BaseId, offset: u16, bytes: Value },
+    /// Breaks when `base` is absent or `base + offset` is past the end of
+    /// the frame.
+    Insert {
+        base: BaseId,
+        offset: u16,
+        bytes: Value,
+    },
     /// Remove `len` bytes at `base + offset` when the frame is sent (VLAN pop).
+    /// Breaks like a load when the bytes are not all inside the frame.
     Remove { base: BaseId, offset: u16, len: u8 },
     /// End the rule with a verdict.
     Verdict(Verdict),
     /// Parse section only: `dst := from + offset (+ add)`, absent when
     /// `from` is absent. `from = None` is the start of the frame.
-    SetBase { dst: BaseId, from: Option<BaseId>, offset: u16, add: Option<Reg> },
+    SetBase {
+        dst: BaseId,
+        from: Option<BaseId>,
+        offset: u16,
+        add: Option<Reg>,
+    },
     /// Parse section only: `dst := absent`.
     ClearBase { dst: BaseId },
     /// Parse section only: `dst := src`.
     SetKey { dst: KeyId, src: Reg },
     /// Parse section only: `dst := absent`.
     ClearKey { dst: KeyId },
+}
+
+impl Insn {
+    /// The instruction's mnemonic, as listings print it.
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            Insn::Load { .. } => "load",
+            Insn::LoadBase { .. } => "loadbase",
+            Insn::LoadKey { .. } => "loadkey",
+            Insn::LoadMeta { .. } => "meta",
+            Insn::Imm { .. } => "imm",
+            Insn::Bitwise { .. } => "bitwise",
+            Insn::Shift { .. } => "shift",
+            Insn::Alu { .. } => "alu",
+            Insn::Cmp { .. } => "cmp",
+            Insn::CmpReg { .. } => "cmpreg",
+            Insn::Range { .. } => "range",
+            Insn::Lookup { .. } => "lookup",
+            Insn::MapLookup { .. } => "map",
+            Insn::VmapLookup { .. } => "vmap",
+            Insn::Counter { .. } => "counter",
+            Insn::Limit { .. } => "limit",
+            Insn::SetMark { .. } => "setmark",
+            Insn::Store { .. } => "store",
+            Insn::Log { .. } => "log",
+            Insn::Mirror { .. } => "mirror",
+            Insn::Insert { .. } => "insert",
+            Insn::Remove { .. } => "remove",
+            Insn::Verdict(_) => "verdict",
+            Insn::SetBase { .. } => "setbase",
+            Insn::ClearBase { .. } => "clearbase",
+            Insn::SetKey { .. } => "setkey",
+            Insn::ClearKey { .. } => "clearkey",
+        }
+    }
 }

@@ -73,7 +73,9 @@ pub struct Rule {
     pub fingerprint: u64,
     /// Where the rule came from, when it came from a ruleset file.
     pub source: Option<SourceRef>,
-    /// The rule's statistics counter, counted when its matches pass.
+    /// The rule's statistics counter: the engines count the packet and its
+    /// bytes when the rule runs to its end (its verdict or its last
+    /// instruction) without breaking.
     pub counter: Option<crate::insn::CounterId>,
     /// The instructions.
     pub insns: Vec<Insn>,
@@ -209,7 +211,10 @@ impl Program {
             .filter_map(|(i, c)| c.base.as_ref().map(|b| (b.priority, i)))
             .collect();
         entries.sort();
-        entries.into_iter().map(|(_, i)| crate::insn::ChainId(i as u16)).collect()
+        entries
+            .into_iter()
+            .map(|(_, i)| crate::insn::ChainId(i as u16))
+            .collect()
     }
 
     /// The name of a base slot, for listings.

@@ -1,0 +1,216 @@
+//! What running a program on a packet decided, and the edits the runtime
+//! applies when it sends the frame.
+
+use crate::insn::{ChainId, MAX_VALUE_BYTES, PortId};
+use crate::program::{Program, Rule};
+
+/// The final verdict on a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Final {
+    /// Hand the frame to the L2 switch.
+    Accept,
+    /// Drop the frame.
+    Drop,
+    /// Send the frame out of one port.
+    Fwd(PortId),
+    /// Send the frame out of every port but the input one.
+    Flood,
+}
+
+/// What decided the final verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decider {
+    /// A rule: its chain and its index in the chain.
+    Rule {
+        /// The chain holding the rule.
+        chain: ChainId,
+        /// Index of the rule in the chain.
+        rule: usize,
+    },
+    /// The policy of a base chain.
+    Policy {
+        /// The base chain.
+        chain: ChainId,
+    },
+    /// No base chain saw the frame: accepted by default.
+    NoChain,
+}
+
+/// A change to the frame's length, applied when it is sent. Offsets are in
+/// the frame as the program saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Edit {
+    /// Insert `bytes[..len]` before the byte at `at` (or at the end).
+    Insert {
+        /// Offset in the frame.
+        at: usize,
+        /// Number of bytes.
+        len: u8,
+        /// The bytes, in their first `len` places.
+        bytes: [u8; MAX_VALUE_BYTES],
+    },
+    /// Remove `len` bytes from `at`.
+    Remove {
+        /// Offset in the frame.
+        at: usize,
+        /// Number of bytes.
+        len: usize,
+    },
+}
+
+/// A copy of the frame to send out of a port besides the verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mirror {
+    /// The port to send the copy out of.
+    pub port: PortId,
+    start: usize,
+    len: usize,
+}
+
+/// A `log` statement that ran: the position of its instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LogRef {
+    /// The chain.
+    pub chain: ChainId,
+    /// Index of the rule in the chain.
+    pub rule: usize,
+    /// Index of the instruction in the rule.
+    pub insn: usize,
+}
+
+/// Everything a run decided about a packet. Reuse one `Outcome` across
+/// packets: engines clear it and keep its buffers, so they do not allocate
+/// per packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The final verdict.
+    pub verdict: Final,
+    /// What decided it.
+    pub decider: Decider,
+    /// The mark at the end.
+    pub mark: u32,
+    /// Copies to send (`dup to`), in order.
+    pub mirrors: Vec<Mirror>,
+    /// Length-changing edits, in the order they ran.
+    pub edits: Vec<Edit>,
+    /// `log` statements that ran, in order.
+    pub logs: Vec<LogRef>,
+    mirror_bytes: Vec<u8>,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome::new()
+    }
+}
+
+impl Outcome {
+    /// An empty outcome (accepted by no chain).
+    pub fn new() -> Outcome {
+        Outcome {
+            verdict: Final::Accept,
+            decider: Decider::NoChain,
+            mark: 0,
+            mirrors: Vec::new(),
+            edits: Vec::new(),
+            logs: Vec::new(),
+            mirror_bytes: Vec::new(),
+        }
+    }
+
+    /// Resets for a new packet, keeping the buffers.
+    pub fn clear(&mut self, mark: u32) {
+        self.verdict = Final::Accept;
+        self.decider = Decider::NoChain;
+        self.mark = mark;
+        self.mirrors.clear();
+        self.edits.clear();
+        self.logs.clear();
+        self.mirror_bytes.clear();
+    }
+
+    /// Records a mirror to `port` of `frame` with the edits made so far.
+    pub fn push_mirror(&mut self, port: PortId, frame: &[u8]) {
+        let start = self.mirror_bytes.len();
+        apply_edits(frame, &self.edits, &mut self.mirror_bytes);
+        let len = self.mirror_bytes.len() - start;
+        self.mirrors.push(Mirror { port, start, len });
+    }
+
+    /// The bytes of a mirrored copy, edits applied.
+    pub fn mirror_frame(&self, mirror: &Mirror) -> &[u8] {
+        self.mirror_bytes
+            .get(mirror.start..mirror.start + mirror.len)
+            .unwrap_or(&[])
+    }
+
+    /// The rule that decided, if a rule did.
+    pub fn rule<'p>(&self, program: &'p Program) -> Option<&'p Rule> {
+        match self.decider {
+            Decider::Rule { chain, rule } => {
+                program.chains.get(usize::from(chain.0))?.rules.get(rule)
+            }
+            Decider::Policy { .. } | Decider::NoChain => None,
+        }
+    }
+
+    /// The prefixes of the `log` statements that ran, in order.
+    pub fn log_prefixes<'p>(&self, program: &'p Program) -> impl Iterator<Item = &'p str> {
+        self.logs.iter().filter_map(|l| {
+            match program
+                .chains
+                .get(usize::from(l.chain.0))?
+                .rules
+                .get(l.rule)?
+                .insns
+                .get(l.insn)?
+            {
+                crate::insn::Insn::Log { prefix } => Some(prefix.as_str()),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// Appends to `out` the frame as sent: `frame` with `edits` applied.
+///
+/// Edits are in the frame's original offsets and apply in offset order
+/// (edits at the same offset in the order they ran): an insertion goes
+/// before the original byte at its offset, removed ranges may overlap, an
+/// insertion inside a removed range lands where the range was, and parts
+/// past the end of the frame are ignored.
+pub fn apply_edits(frame: &[u8], edits: &[Edit], out: &mut Vec<u8>) {
+    let at = |e: &Edit| match e {
+        Edit::Insert { at, .. } | Edit::Remove { at, .. } => *at,
+    };
+    // Edits are few: pick them in (offset, order run) order without
+    // sorting into a new buffer.
+    let mut last: Option<(usize, usize)> = None;
+    let next = |last: Option<(usize, usize)>| {
+        edits
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (at(e), i))
+            .filter(|k| last.is_none_or(|l| *k > l))
+            .min()
+    };
+    let mut cursor = 0;
+    while let Some(key) = next(last) {
+        last = Some(key);
+        let e = &edits[key.1];
+        let p = at(e).min(frame.len());
+        if p > cursor {
+            out.extend_from_slice(&frame[cursor..p]);
+            cursor = p;
+        }
+        match e {
+            Edit::Insert { len, bytes, .. } => {
+                out.extend_from_slice(&bytes[..usize::from(*len).min(MAX_VALUE_BYTES)])
+            }
+            Edit::Remove { len, .. } => {
+                cursor = cursor.max(p.saturating_add(*len).min(frame.len()))
+            }
+        }
+    }
+    out.extend_from_slice(&frame[cursor.min(frame.len())..]);
+}

@@ -1,0 +1,84 @@
+//! The token-bucket rate limiter behind `limit rate`.
+//!
+//! The bucket gains `rate` tokens every `per_ns` nanoseconds and holds at
+//! most one period's tokens plus the burst; it starts full. A packet costs
+//! one token (or its length in bytes, for byte limits) and is *within* the
+//! rate when the bucket holds that many tokens, which are then taken. A
+//! limiter declared `over` inverts the answer, as `limit rate over` does in
+//! nf_tables: tokens are still taken by packets within the rate.
+//!
+//! Token levels are kept multiplied by `per_ns` so that refills are exact
+//! integer arithmetic whatever the rate. The state sits in a tiny critical
+//! section (a mutex held for a few arithmetic operations).
+
+use crate::program::{LimitDecl, LimitUnit};
+use std::sync::Mutex;
+
+/// A token bucket shared by the threads running a program.
+#[derive(Debug)]
+pub struct Limiter {
+    decl: LimitDecl,
+    state: Mutex<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// Tokens times `per_ns`.
+    level: u128,
+    /// When `level` was last brought up to date.
+    last_ns: u64,
+}
+
+impl Limiter {
+    /// A full bucket for `decl`, as of time `now_ns`.
+    pub fn new(decl: &LimitDecl, now_ns: u64) -> Limiter {
+        let decl = decl.clone();
+        let level = Limiter::capacity(&decl);
+        Limiter {
+            decl,
+            state: Mutex::new(Bucket {
+                level,
+                last_ns: now_ns,
+            }),
+        }
+    }
+
+    /// The declaration this limiter implements.
+    pub fn decl(&self) -> &LimitDecl {
+        &self.decl
+    }
+
+    fn capacity(decl: &LimitDecl) -> u128 {
+        (u128::from(decl.rate) + u128::from(decl.burst)) * u128::from(decl.per_ns.max(1))
+    }
+
+    /// Decides for one packet of `len` bytes at time `now_ns`: true when the
+    /// rule goes on (within the rate, or over it for an `over` limiter).
+    pub fn admit(&self, len: usize, now_ns: u64) -> bool {
+        let per_ns = u128::from(self.decl.per_ns.max(1));
+        let tokens = match self.decl.unit {
+            LimitUnit::Packets => 1,
+            LimitUnit::Bytes => len as u128,
+        };
+        let cost = tokens * per_ns;
+        let within = {
+            // A poisoned lock only means another thread panicked between two
+            // arithmetic operations; the bucket is still a valid state.
+            let mut b = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let elapsed = u128::from(now_ns.saturating_sub(b.last_ns));
+            b.last_ns = b.last_ns.max(now_ns);
+            let refill = elapsed.saturating_mul(u128::from(self.decl.rate));
+            b.level = b
+                .level
+                .saturating_add(refill)
+                .min(Limiter::capacity(&self.decl));
+            if b.level >= cost {
+                b.level -= cost;
+                true
+            } else {
+                false
+            }
+        };
+        within != self.decl.over
+    }
+}

@@ -1,0 +1,417 @@
+//! Sets and maps: keys in registers looked up in tables that the control
+//! plane can change while packets run.
+//!
+//! A table keeps an immutable snapshot (its elements and an index built
+//! from them) behind an [`ArcSwap`]: a lookup loads the current snapshot
+//! without locking, and a change builds a new snapshot and swaps it in, so
+//! readers never block and never see half a change. Writers are serialised
+//! by a mutex.
+//!
+//! Indexes, by the key's shape:
+//! - exact keys (`SetKind::Hash`): a hash map from the key's register chunks;
+//! - one interval component: sorted disjoint intervals, binary search
+//!   (prefixes are intervals);
+//! - several interval components (concatenations with ranges): a list of
+//!   boxes scanned in order.
+//!
+//! A key component of up to 16 bytes is compared as one 128-bit number made
+//! of its register chunks, chunk 0 highest: the order of the chunks, which is
+//! the byte order of the value.
+
+use crate::insn::{Value, chunks_for};
+use crate::operands::key_registers;
+use crate::program::{MapData, MapValue, SetElem, SetKind};
+use arc_swap::ArcSwap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+/// Why an element does not fit a table.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ElemError {
+    /// The element has the wrong number of key components.
+    #[error("{got} key components where the key has {expected}")]
+    ComponentCount {
+        /// Components of the declared key.
+        expected: usize,
+        /// Components of the element (low or high bounds).
+        got: usize,
+    },
+    /// A component's width differs from the declared key's.
+    #[error("key component {component} is {got} bytes wide where the key says {expected}")]
+    Width {
+        /// Index of the component.
+        component: usize,
+        /// Width of the declared key component.
+        expected: usize,
+        /// Width of the element's bound.
+        got: usize,
+    },
+    /// A component's low bound is above its high bound.
+    #[error("key component {component} has its low bound above its high bound")]
+    LowAboveHigh {
+        /// Index of the component.
+        component: usize,
+    },
+    /// A range in a table of exact keys.
+    #[error("key component {component} is a range in a table of exact keys")]
+    NotExact {
+        /// Index of the component.
+        component: usize,
+    },
+    /// Two intervals of a map overlap, so a key could map to two values.
+    #[error("the element overlaps another one of the map")]
+    Overlap,
+    /// A map entry's data is not of the map's declared kind or width.
+    #[error("the entry's data is not of the map's declared kind and width")]
+    Data,
+}
+
+/// The shape of a table's keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLayout {
+    widths: Box<[u8]>,
+    kind: SetKind,
+    regs: usize,
+}
+
+impl KeyLayout {
+    /// A layout with these component widths (bytes) and kind.
+    pub fn new(widths: &[u8], kind: SetKind) -> KeyLayout {
+        let regs = key_registers(widths);
+        KeyLayout {
+            widths: widths.into(),
+            kind,
+            regs,
+        }
+    }
+
+    /// Component widths in bytes.
+    pub fn widths(&self) -> &[u8] {
+        &self.widths
+    }
+
+    /// Registers the key occupies: each component starts at a new register.
+    pub fn regs(&self) -> usize {
+        self.regs
+    }
+
+    /// Checks that `elem` has this layout's shape.
+    pub fn check(&self, elem: &SetElem) -> Result<(), ElemError> {
+        for got in [elem.low.len(), elem.high.len()] {
+            if got != self.widths.len() {
+                return Err(ElemError::ComponentCount {
+                    expected: self.widths.len(),
+                    got,
+                });
+            }
+        }
+        for (component, ((w, lo), hi)) in self
+            .widths
+            .iter()
+            .zip(&elem.low)
+            .zip(&elem.high)
+            .enumerate()
+        {
+            let expected = usize::from(*w);
+            for got in [lo.len(), hi.len()] {
+                if got != expected {
+                    return Err(ElemError::Width {
+                        component,
+                        expected,
+                        got,
+                    });
+                }
+            }
+            if lo > hi {
+                return Err(ElemError::LowAboveHigh { component });
+            }
+            if self.kind == SetKind::Hash && lo != hi {
+                return Err(ElemError::NotExact { component });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The set of keys a [`Set`] holds.
+pub type Set = Table<()>;
+/// The entries a [`Map`] holds: keys to data or to verdicts.
+pub type Map = Table<MapValue>;
+
+/// A set or map whose elements can change while packets are looked up.
+#[derive(Debug)]
+pub struct Table<D> {
+    layout: KeyLayout,
+    /// Sets merge overlapping intervals; maps refuse them.
+    merge_overlaps: bool,
+    snapshot: ArcSwap<Snapshot<D>>,
+    writer: Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Snapshot<D> {
+    elems: BTreeMap<SetElem, D>,
+    index: Index<D>,
+}
+
+/// Per key component, its low and high bound as [`pack`] numbers.
+type Bounds = Box<[(u128, u128)]>;
+
+#[derive(Debug)]
+enum Index<D> {
+    Exact(HashMap<Box<[u32]>, D, BuildHasherDefault<FxHasher>>),
+    Ranges(Vec<(u128, u128, D)>),
+    Boxes(Vec<(Bounds, D)>),
+}
+
+impl<D: Clone> Table<D> {
+    /// A table of `layout` holding `elems`; `merge_overlaps` is true for
+    /// sets (overlapping intervals are merged) and false for maps (they are
+    /// refused). Fails with the index of the first element that does not fit.
+    pub fn new(
+        layout: KeyLayout,
+        merge_overlaps: bool,
+        elems: impl IntoIterator<Item = (SetElem, D)>,
+    ) -> Result<Table<D>, (usize, ElemError)> {
+        let mut map = BTreeMap::new();
+        for (i, (elem, d)) in elems.into_iter().enumerate() {
+            layout.check(&elem).map_err(|e| (i, e))?;
+            map.insert(elem, d);
+        }
+        let index = build_index(&layout, merge_overlaps, &map).map_err(|e| (0, e))?;
+        Ok(Table {
+            layout,
+            merge_overlaps,
+            snapshot: ArcSwap::from_pointee(Snapshot { elems: map, index }),
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// An empty table of `layout` (see [`Table::new`] for `merge_overlaps`).
+    pub fn empty(layout: KeyLayout, merge_overlaps: bool) -> Table<D> {
+        let index = match layout.kind {
+            SetKind::Hash => Index::Exact(HashMap::default()),
+            SetKind::Interval if layout.widths.len() == 1 => Index::Ranges(Vec::new()),
+            SetKind::Interval => Index::Boxes(Vec::new()),
+        };
+        Table {
+            layout,
+            merge_overlaps,
+            snapshot: ArcSwap::from_pointee(Snapshot {
+                elems: BTreeMap::new(),
+                index,
+            }),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The shape of the table's keys.
+    pub fn layout(&self) -> &KeyLayout {
+        &self.layout
+    }
+
+    /// Looks up the key held in `key` (the registers of the key, each
+    /// component starting at a new register) and applies `f` to what the
+    /// key maps to. Never blocks.
+    #[inline]
+    pub fn lookup_with<R>(&self, key: &[u32], f: impl FnOnce(&D) -> R) -> Option<R> {
+        let snap = self.snapshot.load();
+        match &snap.index {
+            Index::Exact(map) => map.get(key).map(f),
+            Index::Ranges(ranges) => {
+                let k = pack(key);
+                let i = ranges.partition_point(|(lo, _, _)| *lo <= k);
+                let (_, hi, d) = ranges.get(i.checked_sub(1)?)?;
+                (k <= *hi).then(|| f(d))
+            }
+            Index::Boxes(boxes) => {
+                let mut comps = [0u128; crate::insn::NUM_REGS];
+                let mut at = 0;
+                for (c, w) in comps.iter_mut().zip(self.layout.widths.iter()) {
+                    let n = chunks_for(usize::from(*w));
+                    *c = pack(key.get(at..at + n)?);
+                    at += n;
+                }
+                let comps = comps.get(..self.layout.widths.len())?;
+                boxes
+                    .iter()
+                    .find(|(b, _)| b.iter().zip(comps).all(|((lo, hi), k)| lo <= k && k <= hi))
+                    .map(|(_, d)| f(d))
+            }
+        }
+    }
+
+    /// Whether the key held in `key` is in the table.
+    #[inline]
+    pub fn contains(&self, key: &[u32]) -> bool {
+        self.lookup_with(key, |_| ()).is_some()
+    }
+
+    /// Adds an element, or replaces the data of an equal one. Returns the
+    /// data the element had before, if it was there.
+    pub fn insert(&self, elem: SetElem, data: D) -> Result<Option<D>, ElemError> {
+        self.layout.check(&elem)?;
+        self.change(|m| m.insert(elem, data))
+    }
+
+    /// Removes an element (which must be given exactly as it was added).
+    /// Returns its data, if it was there.
+    pub fn remove(&self, elem: &SetElem) -> Option<D> {
+        // Removing elements cannot make the others overlap, so the rebuild
+        // cannot fail; if it did, the table would stay as it was.
+        self.change(|m| m.remove(elem)).ok().flatten()
+    }
+
+    /// The elements and their data, in key order.
+    pub fn elements(&self) -> Vec<(SetElem, D)> {
+        self.snapshot
+            .load()
+            .elems
+            .iter()
+            .map(|(k, d)| (k.clone(), d.clone()))
+            .collect()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.snapshot.load().elems.len()
+    }
+
+    /// Whether the table has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn change<R>(&self, edit: impl FnOnce(&mut BTreeMap<SetElem, D>) -> R) -> Result<R, ElemError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut elems = self.snapshot.load().elems.clone();
+        let result = edit(&mut elems);
+        let index = build_index(&self.layout, self.merge_overlaps, &elems)?;
+        self.snapshot.store(Arc::new(Snapshot { elems, index }));
+        Ok(result)
+    }
+}
+
+/// Checks that a map entry's data is of the map's declared kind and width.
+pub fn check_map_data(declared: MapData, data: &MapValue) -> Result<(), ElemError> {
+    match (declared, data) {
+        (MapData::Value(w), MapValue::Value(v)) if v.len() == usize::from(w) => Ok(()),
+        (MapData::Verdict, MapValue::Verdict(_)) => Ok(()),
+        _ => Err(ElemError::Data),
+    }
+}
+
+/// One key component's register chunks as a number, chunk 0 highest.
+#[inline]
+fn pack(chunks: &[u32]) -> u128 {
+    chunks
+        .iter()
+        .enumerate()
+        .fold(0u128, |acc, (i, c)| acc | u128::from(*c) << (96 - 32 * i))
+}
+
+/// One key component's value as [`pack`] sees it in registers.
+fn pack_value(v: &Value) -> u128 {
+    pack(&v.to_chunks())
+}
+
+fn build_index<D: Clone>(
+    layout: &KeyLayout,
+    merge_overlaps: bool,
+    elems: &BTreeMap<SetElem, D>,
+) -> Result<Index<D>, ElemError> {
+    if layout.kind == SetKind::Hash {
+        let map = elems
+            .iter()
+            .map(|(e, d)| (e.low.iter().flat_map(Value::to_chunks).collect(), d.clone()))
+            .collect();
+        return Ok(Index::Exact(map));
+    }
+    if layout.widths.len() == 1 {
+        let mut ranges: Vec<(u128, u128, D)> = Vec::with_capacity(elems.len());
+        // The map is ordered by low bound, so the ranges come sorted.
+        for (e, d) in elems {
+            let (lo, hi) = (pack_value(&e.low[0]), pack_value(&e.high[0]));
+            match ranges.last_mut() {
+                Some(last) if lo <= last.1 => {
+                    if !merge_overlaps {
+                        return Err(ElemError::Overlap);
+                    }
+                    last.1 = last.1.max(hi);
+                }
+                _ => ranges.push((lo, hi, d.clone())),
+            }
+        }
+        return Ok(Index::Ranges(ranges));
+    }
+    let boxes: Vec<(Bounds, D)> = elems
+        .iter()
+        .map(|(e, d)| {
+            (
+                e.low
+                    .iter()
+                    .zip(&e.high)
+                    .map(|(l, h)| (pack_value(l), pack_value(h)))
+                    .collect(),
+                d.clone(),
+            )
+        })
+        .collect();
+    if !merge_overlaps {
+        let meets = |a: &[(u128, u128)], b: &[(u128, u128)]| {
+            a.iter().zip(b).all(|(x, y)| x.0 <= y.1 && y.0 <= x.1)
+        };
+        for (i, (a, _)) in boxes.iter().enumerate() {
+            if boxes[i + 1..].iter().any(|(b, _)| meets(a, b)) {
+                return Err(ElemError::Overlap);
+            }
+        }
+    }
+    Ok(Index::Boxes(boxes))
+}
+
+/// A fast non-cryptographic hasher for register keys (the rustc "Fx"
+/// multiply-rotate scheme). Keys come from packets, but the table is
+/// rebuilt only by the control plane, so a collision flood costs lookups
+/// time, never correctness.
+#[derive(Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        for b in words.remainder() {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
