@@ -1,0 +1,204 @@
+//! Support shared by the vm's integration tests: program building helpers
+//! and the engines every semantic test runs under.
+//!
+//! rbpf style: the same test programs run under every engine, and a result
+//! that differs between engines is a bug. Adding an engine (the JIT) means
+//! implementing [`Engine`] and adding one test file that invokes
+//! [`engine_tests!`] with it.
+
+#![allow(
+    dead_code,
+    reason = "each test crate uses a different part of the helpers"
+)]
+
+pub mod edge_acl;
+pub mod semantics;
+
+use std::sync::Arc;
+use vm::runtime::ManualClock;
+use vm::{
+    BaseChain, BaseId, Chain, CmpOp, InputPort, Insn, Instance, KeyId, NoTrace, Outcome, Packet,
+    Policy, Program, Reg, Rule, Value, Verdict, interpreter, verify,
+};
+
+/// An engine runs verified programs.
+pub trait Engine {
+    /// Runs `instance`'s program on `packet`.
+    fn run(&self, instance: &Instance, packet: Packet<'_>, out: &mut Outcome);
+}
+
+/// The reference interpreter.
+pub struct Interp;
+
+impl Engine for Interp {
+    fn run(&self, instance: &Instance, packet: Packet<'_>, out: &mut Outcome) {
+        interpreter::run(instance, packet, out, &mut NoTrace);
+    }
+}
+
+/// Defines one `#[test]` per semantic test function, run under `$engine`.
+#[macro_export]
+macro_rules! engine_tests {
+    ($engine:expr) => {
+        $crate::engine_tests!($engine;
+            load_byte_order, loads_at_every_base_respect_bounds, absent_bases_and_keys,
+            cmp_all_ops, cmp_128_bit, prefix_by_bitwise, prefix_by_interval_set, range_edges,
+            lookups, concatenated_keys, map_lookup_loads_data, bitwise_shift_alu, meta_values,
+            parse_break_keeps_earlier_effects, jump_and_return, goto_from_base_applies_policy,
+            goto_returns_to_the_jumper, chain_entered_twice, vmap_semantics, mark_semantics,
+            base_chains_in_order, device_bound_chains, terminal_verdicts, counters_count,
+            rule_counter_counts_completed_rules, limits_with_a_clock, store_fixes_checksums,
+            insert_remove_and_mirror, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames
+        );
+    };
+    ($engine:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                common::semantics::$name(&$engine);
+            }
+        )*
+    };
+}
+
+/// A rule of `insns` with no identity.
+pub fn rule(insns: Vec<Insn>) -> Rule {
+    Rule {
+        handle: 0,
+        fingerprint: 0,
+        source: None,
+        counter: None,
+        insns,
+    }
+}
+
+/// A base chain.
+pub fn base_chain(name: &str, priority: i32, policy: Policy, rules: Vec<Rule>) -> Chain {
+    Chain {
+        name: name.into(),
+        base: Some(BaseChain {
+            priority,
+            device: None,
+            policy,
+        }),
+        rules,
+    }
+}
+
+/// A regular chain.
+pub fn chain(name: &str, rules: Vec<Rule>) -> Chain {
+    Chain {
+        name: name.into(),
+        base: None,
+        rules,
+    }
+}
+
+/// A value of these bytes.
+pub fn v(bytes: &[u8]) -> Value {
+    Value(bytes.to_vec())
+}
+
+/// `load rDST, LEN @ BASE+OFF`.
+pub fn load(dst: u8, base: u8, offset: u16, len: u8) -> Insn {
+    Insn::Load {
+        dst: Reg(dst),
+        base: BaseId(base),
+        offset,
+        len,
+    }
+}
+
+/// `cmp rSRC OP VALUE`.
+pub fn cmp(src: u8, op: CmpOp, value: &[u8]) -> Insn {
+    Insn::Cmp {
+        src: Reg(src),
+        op,
+        value: v(value),
+    }
+}
+
+/// `loadkey rDST, KEY`.
+pub fn load_key(dst: u8, key: u8) -> Insn {
+    Insn::LoadKey {
+        dst: Reg(dst),
+        key: KeyId(key),
+    }
+}
+
+/// A verdict instruction.
+pub fn verdict(v: Verdict) -> Insn {
+    Insn::Verdict(v)
+}
+
+/// `setbase DST = FROM+OFFSET`, `FROM` `None` for the frame start.
+pub fn set_base(dst: u8, from: Option<u8>, offset: u16) -> Insn {
+    Insn::SetBase {
+        dst: BaseId(dst),
+        from: from.map(BaseId),
+        offset,
+        add: None,
+    }
+}
+
+/// A program with bases `ll`, `nh`, `th` and keys `protocol`, `l4proto`,
+/// whose parse section only sets `ll` to the frame start, and `chains`.
+pub fn program(chains: Vec<Chain>) -> Program {
+    Program {
+        bases: vec!["ll".into(), "nh".into(), "th".into()],
+        keys: vec!["protocol".into(), "l4proto".into()],
+        parse: vec![rule(vec![set_base(0, None, 0)])],
+        chains,
+        ..Program::default()
+    }
+}
+
+/// A program with one base chain (policy drop) of one rule: `insns` then
+/// `accept`. Frames the rule matches are accepted, others dropped.
+pub fn matcher(mut insns: Vec<Insn>) -> Program {
+    insns.push(verdict(Verdict::Accept));
+    program(vec![base_chain("t/in", 0, Policy::Drop, vec![rule(insns)])])
+}
+
+/// Verifies `program` (panicking with the verifier's reason) and
+/// instantiates it with a manual clock at 0.
+pub fn instance(program: Program) -> Instance {
+    instance_with_clock(program, Arc::new(ManualClock::new(0)))
+}
+
+/// Like [`instance`] with a given clock.
+pub fn instance_with_clock(program: Program, clock: Arc<ManualClock>) -> Instance {
+    let verified = verify(program).unwrap_or_else(|e| panic!("program does not verify: {e}"));
+    Instance::new(Arc::new(verified), clock)
+}
+
+/// Runs a frame received on an unnamed port.
+pub fn run<E: Engine>(engine: &E, instance: &Instance, frame: &[u8]) -> Outcome {
+    run_on(engine, instance, frame, &InputPort::unnamed())
+}
+
+/// Runs a frame received on `port`.
+pub fn run_on<E: Engine>(
+    engine: &E,
+    instance: &Instance,
+    frame: &[u8],
+    port: &InputPort,
+) -> Outcome {
+    let mut bytes = frame.to_vec();
+    let mut out = Outcome::new();
+    engine.run(
+        instance,
+        Packet {
+            frame: &mut bytes,
+            port,
+            mark: 0,
+        },
+        &mut out,
+    );
+    out
+}
+
+/// Whether a [`matcher`] program accepts the frame.
+pub fn matches<E: Engine>(engine: &E, instance: &Instance, frame: &[u8]) -> bool {
+    run(engine, instance, frame).verdict == vm::Final::Accept
+}

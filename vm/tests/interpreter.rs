@@ -1,0 +1,7 @@
+//! The semantic tests under the reference interpreter.
+
+mod common;
+
+use common::Interp;
+
+engine_tests!(Interp);
