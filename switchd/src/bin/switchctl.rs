@@ -14,9 +14,18 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run frames through a saved program: the verdict and the rule that gave it.
+    Trace(switchd::ctl::trace::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let result = match cli.command {
+        Command::Trace(args) => switchd::ctl::trace::run(args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("switchctl: {e:#}");
+        ExitCode::FAILURE
+    })
 }

@@ -1,0 +1,252 @@
+//! `switchctl trace`: run frames through a saved program and show, for each,
+//! the verdict, the rule that gave it and the way there.
+//!
+//! The program is loaded from RON and verified; a program the verifier
+//! refuses is not run, and the verifier's reason is the error. The running
+//! and printing part ([`trace_frames`]) takes a verified instance, so that
+//! `switchctl trace RULESET.nft` can share it once the compiler exists.
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vm::listing::{insn_line, verdict_text};
+use vm::outcome::Decider;
+use vm::runtime::MonotonicClock;
+use vm::trace::TraceEvent;
+use vm::{
+    Final, InputPort, Instance, Outcome, Packet, Policy, Program, RuleResult, TraceLog, interpreter,
+};
+
+/// Run frames through a saved program and show the verdicts.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The saved program (RON) to verify and run.
+    #[arg(long, value_name = "FILE.ron")]
+    pub program: PathBuf,
+    /// A frame in hex (whitespace allowed); may be given several times.
+    #[arg(long, value_name = "HEX", required_unless_present = "packets")]
+    pub packet: Vec<String>,
+    /// A file with one frame in hex a line; blank lines and lines starting
+    /// with `#` are skipped.
+    #[arg(long, value_name = "FILE", conflicts_with = "packet")]
+    pub packets: Option<PathBuf>,
+    /// Print one JSON object per frame per line.
+    #[arg(long)]
+    pub json: bool,
+    /// The name of the port the frames come in on.
+    #[arg(long, value_name = "NAME")]
+    pub iif: Option<String>,
+}
+
+/// Runs `switchctl trace`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.program)
+        .with_context(|| format!("cannot read {}", args.program.display()))?;
+    let program =
+        vm::saved::from_ron_bytes(&bytes).with_context(|| format!("{}", args.program.display()))?;
+    let verified = vm::verify(program)
+        .with_context(|| format!("{}: refused by the verifier", args.program.display()))?;
+    let frames = match &args.packets {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            read_frames(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => args
+            .packet
+            .iter()
+            .enumerate()
+            .map(|(i, h)| parse_hex(h).with_context(|| format!("--packet number {}", i + 1)))
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let port = InputPort::new(
+        verified.program(),
+        args.iif.as_deref().unwrap_or(""),
+        [0; 6],
+    );
+    let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
+    let mut stdout = io::stdout().lock();
+    trace_frames(&instance, &frames, &port, args.json, &mut stdout)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses a frame written in hex; whitespace between digits is ignored.
+pub fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        bail!("odd number of hex digits ({})", digits.len());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).ok();
+            s.and_then(|s| u8::from_str_radix(s, 16).ok())
+                .with_context(|| format!("not a hex byte: {:?}", String::from_utf8_lossy(pair)))
+        })
+        .collect()
+}
+
+/// Parses a file of frames: one hex frame a line, blank lines and `#`
+/// comments skipped.
+pub fn read_frames(text: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(n, l)| parse_hex(l).with_context(|| format!("line {}", n + 1)))
+        .collect()
+}
+
+/// The JSON line printed for a frame.
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    packet: usize,
+    verdict: &'static str,
+    port: Option<&'a str>,
+    chain: Option<&'a str>,
+    rule: Option<usize>,
+    line: Option<u32>,
+}
+
+/// Runs each frame through `instance` and prints the verdicts to `out`:
+/// with `json`, one JSON object a line; otherwise a header line per frame
+/// and the rules it went through.
+pub fn trace_frames(
+    instance: &Instance,
+    frames: &[Vec<u8>],
+    port: &InputPort,
+    json: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let program = instance.program().program();
+    let mut outcome = Outcome::new();
+    let mut trace = TraceLog::default();
+    for (n, frame) in frames.iter().enumerate() {
+        let mut bytes = frame.clone();
+        trace.events.clear();
+        interpreter::run(
+            instance,
+            Packet {
+                frame: &mut bytes,
+                port,
+                mark: 0,
+            },
+            &mut outcome,
+            &mut trace,
+        );
+        let (chain, rule) = match outcome.decider {
+            Decider::Rule { chain, rule } => (Some(chain), Some(rule)),
+            Decider::Policy { chain } => (Some(chain), None),
+            Decider::NoChain => (None, None),
+        };
+        let chain_name = chain
+            .and_then(|c| program.chains.get(usize::from(c.0)))
+            .map(|c| c.name.as_str());
+        let source = outcome.rule(program).and_then(|r| r.source.as_ref());
+        if json {
+            let line = JsonVerdict {
+                packet: n,
+                verdict: verdict_word(outcome.verdict),
+                port: match outcome.verdict {
+                    Final::Fwd(p) => Some(port_name(program, p)),
+                    Final::Accept | Final::Drop | Final::Flood => None,
+                },
+                chain: chain_name,
+                rule,
+                line: source.map(|s| s.line),
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+            continue;
+        }
+        write!(out, "packet {n}: {}", final_text(program, outcome.verdict))?;
+        match (chain_name, rule) {
+            (Some(c), Some(r)) => write!(out, " by {c} rule {r}")?,
+            (Some(c), None) => write!(out, " by the policy of {c}")?,
+            (None, _) => write!(out, " (no base chain saw it)")?,
+        }
+        if let Some(s) = source {
+            write!(out, " ({}:{}: {})", s.file, s.line, s.text)?;
+        }
+        writeln!(out)?;
+        if outcome.mark != 0 {
+            writeln!(out, "  mark 0x{:08x}", outcome.mark)?;
+        }
+        for m in &outcome.mirrors {
+            writeln!(out, "  mirrored to {:?}", port_name(program, m.port))?;
+        }
+        for prefix in outcome.log_prefixes(program) {
+            writeln!(out, "  log {prefix:?}")?;
+        }
+        for event in &trace.events {
+            print_event(program, event, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_event(program: &Program, event: &TraceEvent, out: &mut dyn Write) -> io::Result<()> {
+    let name = |c: vm::ChainId| {
+        program
+            .chains
+            .get(usize::from(c.0))
+            .map_or("?", |c| c.name.as_str())
+    };
+    match *event {
+        // The parse section is the prelude's, not the user's: not shown.
+        TraceEvent::Rule { chain: None, .. } => Ok(()),
+        TraceEvent::Rule {
+            chain: Some(c),
+            rule,
+            result,
+        } => {
+            write!(out, "  {} rule {rule}: ", name(c))?;
+            match result {
+                RuleResult::Verdict(v) => writeln!(out, "{}", verdict_text(program, v)),
+                RuleResult::End => writeln!(out, "matched, no verdict"),
+                RuleResult::Broke { insn } => {
+                    let text = program.chains[usize::from(c.0)]
+                        .rules
+                        .get(rule)
+                        .and_then(|r| r.insns.get(insn));
+                    let text = text.map_or_else(String::new, |i| insn_line(program, i));
+                    writeln!(out, "no match at instruction {insn} ({text})")
+                }
+            }
+        }
+        TraceEvent::Policy { chain, policy } => {
+            let p = match policy {
+                Policy::Accept => "accept",
+                Policy::Drop => "drop",
+            };
+            writeln!(out, "  {}: policy {p}", name(chain))
+        }
+    }
+}
+
+fn verdict_word(f: Final) -> &'static str {
+    match f {
+        Final::Accept => "accept",
+        Final::Drop => "drop",
+        Final::Fwd(_) => "fwd",
+        Final::Flood => "flood",
+    }
+}
+
+fn final_text(program: &Program, f: Final) -> String {
+    match f {
+        Final::Fwd(p) => format!("fwd to {:?}", port_name(program, p)),
+        _ => verdict_word(f).to_string(),
+    }
+}
+
+/// A port's name (`?` if the program does not name it: a verified
+/// program always does).
+fn port_name(program: &Program, p: vm::PortId) -> &str {
+    program
+        .ports
+        .get(usize::from(p.0))
+        .map_or("?", String::as_str)
+}
