@@ -1,4 +1,4 @@
 //! The `switchctl` subcommands, one module each. Each exposes an `Args`
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
 
-pub mod trace;
+pub mod check;
