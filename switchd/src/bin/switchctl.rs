@@ -15,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Parse and check ruleset files; print diagnostics, exit non-zero on errors.
+    Check(switchd::ctl::check::Args),
     /// Run frames through a saved program: the verdict and the rule that gave it.
     Trace(switchd::ctl::trace::Args),
 }
@@ -22,6 +24,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => switchd::ctl::check::run(args),
         Command::Trace(args) => switchd::ctl::trace::run(args),
     };
     result.unwrap_or_else(|e| {

@@ -2,3 +2,4 @@
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
 
 pub mod check;
+pub mod trace;
