@@ -1,0 +1,625 @@
+//! Property tests: random well-formed programs verify and then run on
+//! random frames (empty, 1 byte, 64 KiB, truncated) without panicking;
+//! mutated programs are either refused or run without panicking; random
+//! bytes and mutated RON never panic the loader.
+//!
+//! Programs come from a seeded generator (proptest draws the seeds) that
+//! tracks which registers each rule has written, so its programs should
+//! all verify: a program it makes that the verifier refuses is a failure.
+
+mod common;
+
+use common::Interp;
+use proptest::prelude::*;
+use std::sync::Arc;
+use vm::runtime::ManualClock;
+use vm::{
+    AluOp, BaseChain, BaseId, Chain, ChainId, ChecksumFix, CmpOp, CounterDecl, CounterId,
+    InputPort, Insn, Instance, KeyId, LimitDecl, LimitId, LimitUnit, MapData, MapDecl, MapElem,
+    MapId, MapValue, Meta, NUM_REGS, Operand, Outcome, Packet, Policy, PortId, Program, Reg, Rule,
+    SetDecl, SetElem, SetId, SetKind, ShiftDir, Value, Verdict, chunks_for, verify,
+};
+
+/// splitmix64: small, seedable, good enough to draw program shapes.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    fn value(&mut self, n: usize) -> Value {
+        Value(self.bytes(n))
+    }
+
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+}
+
+/// Registers written so far in the rule being generated.
+struct Regs([bool; NUM_REGS]);
+
+impl Regs {
+    /// A register starting a run of `n` written registers, if any.
+    fn run_of(&self, g: &mut Gen, n: usize) -> Option<u8> {
+        let starts: Vec<usize> = (0..=NUM_REGS.saturating_sub(n))
+            .filter(|s| self.0[*s..s + n].iter().all(|d| *d))
+            .collect();
+        (!starts.is_empty()).then(|| starts[g.below(starts.len())] as u8)
+    }
+
+    /// A value width whose registers from some written register are all
+    /// written, and that register.
+    fn value(&self, g: &mut Gen) -> Option<(u8, usize)> {
+        let len = g.pick(&[1usize, 2, 3, 4, 4, 6, 8, 16]);
+        self.run_of(g, chunks_for(len)).map(|r| (r, len))
+    }
+
+    /// A destination for a value of `len` bytes, marked written.
+    fn dst(&mut self, g: &mut Gen, len: usize) -> Reg {
+        let n = chunks_for(len);
+        let r = g.below(NUM_REGS - n + 1);
+        self.0[r..r + n].iter_mut().for_each(|d| *d = true);
+        Reg(r as u8)
+    }
+}
+
+const SET_KEYS: [&[u8]; 3] = [&[2], &[4], &[4, 2]];
+
+fn elem(g: &mut Gen, key: &[u8], kind: SetKind) -> SetElem {
+    let low: Vec<Value> = key.iter().map(|w| g.value(usize::from(*w))).collect();
+    let high = match kind {
+        SetKind::Hash => low.clone(),
+        SetKind::Interval => low
+            .iter()
+            .map(|l| {
+                if g.chance(50) {
+                    l.clone()
+                } else {
+                    Value(vec![0xff; l.len()])
+                }
+            })
+            .collect(),
+    };
+    SetElem { low, high }
+}
+
+/// A program the verifier should accept.
+fn program(g: &mut Gen) -> Program {
+    let nchains = 2 + g.below(4);
+    let mut p = Program {
+        bases: vec!["ll".into(), "nh".into(), "th".into()],
+        keys: vec!["protocol".into(), "l4proto".into()],
+        ports: vec!["eth0".into(), "eth1".into()],
+        counters: vec![
+            CounterDecl { name: "a".into() },
+            CounterDecl { name: "b".into() },
+        ],
+        limits: vec![LimitDecl {
+            rate: 1 + g.below(5) as u64,
+            per_ns: 1000,
+            burst: g.below(3) as u64,
+            unit: LimitUnit::Packets,
+            over: g.chance(30),
+        }],
+        ..Program::default()
+    };
+    for (i, key) in SET_KEYS.iter().enumerate() {
+        let kind = if i == 1 {
+            SetKind::Interval
+        } else {
+            SetKind::Hash
+        };
+        let elements = (0..g.below(5)).map(|_| elem(g, key, kind)).collect();
+        p.sets.push(SetDecl {
+            name: format!("s{i}"),
+            key: key.to_vec(),
+            kind,
+            elements,
+        });
+    }
+    let mut data_elems: Vec<MapElem> = Vec::new();
+    for k in 0..g.below(4) as u8 {
+        data_elems.push(MapElem {
+            key: SetElem {
+                low: vec![Value(vec![k])],
+                high: vec![Value(vec![k])],
+            },
+            data: MapValue::Value(g.value(4)),
+        });
+    }
+    p.maps.push(MapDecl {
+        name: "data".into(),
+        key: vec![1],
+        kind: SetKind::Hash,
+        data: MapData::Value(4),
+        elements: data_elems,
+    });
+    // Verdict-map jumps go to the last chain, which has no jumps or vmaps.
+    let last = ChainId(nchains as u16 - 1);
+    let vmap_verdicts = [
+        Verdict::Accept,
+        Verdict::Drop,
+        Verdict::Continue,
+        Verdict::Return,
+        Verdict::Jump(last),
+        Verdict::Goto(last),
+        Verdict::Flood,
+    ];
+    let verdict_elems = (0..g.below(4) as u8)
+        .map(|k| MapElem {
+            key: SetElem {
+                low: vec![Value(vec![k])],
+                high: vec![Value(vec![k])],
+            },
+            data: MapValue::Verdict(g.pick(&vmap_verdicts)),
+        })
+        .collect();
+    p.maps.push(MapDecl {
+        name: "verdicts".into(),
+        key: vec![1],
+        kind: SetKind::Hash,
+        data: MapData::Verdict,
+        elements: verdict_elems,
+    });
+    p.parse = (0..1 + g.below(4)).map(|_| parse_rule(g)).collect();
+    for c in 0..nchains {
+        let is_base = c == 0 || (c == 1 && nchains > 2 && g.chance(50));
+        let base = is_base.then(|| BaseChain {
+            priority: g.below(3) as i32 - 1,
+            device: g.chance(20).then(|| PortId(g.below(2) as u16)),
+            policy: if g.chance(50) {
+                Policy::Accept
+            } else {
+                Policy::Drop
+            },
+        });
+        let rules = (0..g.below(6)).map(|_| chain_rule(g, c, nchains)).collect();
+        p.chains.push(Chain {
+            name: format!("t/c{c}"),
+            base,
+            rules,
+        });
+    }
+    // Only non-base chains may be jumped to: retarget jumps at base chains.
+    let bases: Vec<bool> = p.chains.iter().map(|c| c.base.is_some()).collect();
+    for chain in &mut p.chains {
+        for rule in &mut chain.rules {
+            if let Some(Insn::Verdict(Verdict::Jump(t) | Verdict::Goto(t))) = rule.insns.last_mut()
+                && bases[usize::from(t.0)]
+            {
+                *rule.insns.last_mut().unwrap() = Insn::Verdict(Verdict::Accept);
+            }
+        }
+    }
+    if bases[usize::from(last.0)] {
+        for e in &mut p.maps[1].elements {
+            e.data = MapValue::Verdict(Verdict::Drop);
+        }
+    }
+    p
+}
+
+fn rule(insns: Vec<Insn>) -> Rule {
+    Rule {
+        handle: 1,
+        fingerprint: 2,
+        source: None,
+        counter: None,
+        insns,
+    }
+}
+
+/// Instructions that only compute and compare: allowed everywhere.
+fn pure_insn(g: &mut Gen, regs: &mut Regs) -> Option<Insn> {
+    Some(match g.below(12) {
+        0 | 1 => {
+            let len = g.pick(&[1usize, 2, 4, 6, 16]);
+            Insn::Load {
+                dst: regs.dst(g, len),
+                base: BaseId(g.below(3) as u8),
+                offset: g.below(70) as u16,
+                len: len as u8,
+            }
+        }
+        2 => Insn::LoadBase {
+            dst: regs.dst(g, 4),
+            base: BaseId(g.below(3) as u8),
+        },
+        3 => Insn::LoadKey {
+            dst: regs.dst(g, 4),
+            key: KeyId(g.below(2) as u8),
+        },
+        4 => {
+            let meta = g.pick(&[
+                Meta::Len,
+                Meta::Iif,
+                Meta::IifName,
+                Meta::IifAddr,
+                Meta::Mark,
+            ]);
+            Insn::LoadMeta {
+                dst: regs.dst(g, meta.len()),
+                meta,
+            }
+        }
+        5 => {
+            let len = g.pick(&[1usize, 2, 4, 16]);
+            let value = g.value(len);
+            Insn::Imm {
+                dst: regs.dst(g, len),
+                value,
+            }
+        }
+        6 => {
+            let (src, len) = regs.value(g)?;
+            let (mask, xor) = (g.value(len), g.value(len));
+            Insn::Bitwise {
+                dst: regs.dst(g, len),
+                src: Reg(src),
+                mask,
+                xor,
+            }
+        }
+        7 => {
+            let (src, len) = regs.value(g)?;
+            let bits = g.below(len * 8) as u8;
+            let dir = if g.chance(50) {
+                ShiftDir::Left
+            } else {
+                ShiftDir::Right
+            };
+            Insn::Shift {
+                dst: regs.dst(g, len),
+                src: Reg(src),
+                len: len as u8,
+                dir,
+                bits,
+            }
+        }
+        8 => {
+            let a = regs.run_of(g, 1)?;
+            let b = if g.chance(50) {
+                Operand::Reg(Reg(regs.run_of(g, 1)?))
+            } else {
+                Operand::Imm(g.next() as u32 % 40)
+            };
+            let op = g.pick(&[
+                AluOp::Add,
+                AluOp::Sub,
+                AluOp::Mul,
+                AluOp::And,
+                AluOp::Or,
+                AluOp::Xor,
+                AluOp::Shl,
+                AluOp::Shr,
+            ]);
+            Insn::Alu {
+                dst: regs.dst(g, 4),
+                a: Reg(a),
+                op,
+                b,
+            }
+        }
+        9 => {
+            let (src, len) = regs.value(g)?;
+            let op = g.pick(&[
+                CmpOp::Eq,
+                CmpOp::Ne,
+                CmpOp::Lt,
+                CmpOp::Le,
+                CmpOp::Gt,
+                CmpOp::Ge,
+            ]);
+            let value = if g.chance(50) {
+                Value(vec![0; len])
+            } else {
+                g.value(len)
+            };
+            Insn::Cmp {
+                src: Reg(src),
+                op,
+                value,
+            }
+        }
+        10 => {
+            let (src, len) = regs.value(g)?;
+            Insn::Range {
+                src: Reg(src),
+                low: g.value(len),
+                high: g.value(len),
+                negate: g.chance(30),
+            }
+        }
+        _ => {
+            if g.chance(50) {
+                let s = g.below(SET_KEYS.len());
+                let n = SET_KEYS[s]
+                    .iter()
+                    .map(|w| chunks_for(usize::from(*w)))
+                    .sum();
+                Insn::Lookup {
+                    src: Reg(regs.run_of(g, n)?),
+                    set: SetId(s as u16),
+                    negate: g.chance(30),
+                }
+            } else {
+                let src = Reg(regs.run_of(g, 1)?);
+                Insn::MapLookup {
+                    src,
+                    map: MapId(0),
+                    dst: regs.dst(g, 4),
+                }
+            }
+        }
+    })
+}
+
+fn parse_rule(g: &mut Gen) -> Rule {
+    let mut regs = Regs([false; NUM_REGS]);
+    let mut insns = Vec::new();
+    for _ in 0..1 + g.below(6) {
+        let insn = match g.below(6) {
+            0 => Some(Insn::SetBase {
+                dst: BaseId(g.below(3) as u8),
+                from: g.chance(70).then(|| BaseId(g.below(3) as u8)),
+                offset: g.below(40) as u16,
+                add: if g.chance(30) {
+                    regs.run_of(g, 1).map(Reg)
+                } else {
+                    None
+                },
+            }),
+            1 => Some(Insn::ClearBase {
+                dst: BaseId(g.below(3) as u8),
+            }),
+            2 => regs.run_of(g, 1).map(|r| Insn::SetKey {
+                dst: KeyId(g.below(2) as u8),
+                src: Reg(r),
+            }),
+            3 => Some(Insn::ClearKey {
+                dst: KeyId(g.below(2) as u8),
+            }),
+            _ => pure_insn(g, &mut regs),
+        };
+        insns.extend(insn);
+    }
+    rule(insns)
+}
+
+fn chain_rule(g: &mut Gen, chain: usize, nchains: usize) -> Rule {
+    let mut regs = Regs([false; NUM_REGS]);
+    let mut insns = Vec::new();
+    for _ in 0..g.below(8) {
+        let insn = match g.below(16) {
+            0 => Some(Insn::Counter {
+                counter: CounterId(g.below(2) as u32),
+            }),
+            1 => Some(Insn::Limit { limit: LimitId(0) }),
+            2 => regs.run_of(g, 1).map(|r| Insn::SetMark { src: Reg(r) }),
+            3 => regs.value(g).map(|(src, len)| Insn::Store {
+                base: BaseId(g.below(3) as u8),
+                offset: g.below(60) as u16,
+                len: len as u8,
+                src: Reg(src),
+                checksums: (0..g.below(3))
+                    .map(|_| ChecksumFix {
+                        base: BaseId(g.below(3) as u8),
+                        offset: g.below(60) as u16,
+                        zero_means_none: g.chance(50),
+                    })
+                    .collect(),
+            }),
+            4 => Some(Insn::Log { prefix: "p".into() }),
+            5 => Some(Insn::Mirror {
+                port: PortId(g.below(2) as u16),
+            }),
+            6 => {
+                let n = 1 + g.below(8);
+                Some(Insn::Insert {
+                    base: BaseId(g.below(3) as u8),
+                    offset: g.below(40) as u16,
+                    bytes: g.value(n),
+                })
+            }
+            7 => Some(Insn::Remove {
+                base: BaseId(g.below(3) as u8),
+                offset: g.below(40) as u16,
+                len: 1 + g.below(8) as u8,
+            }),
+            _ => pure_insn(g, &mut regs),
+        };
+        insns.extend(insn);
+    }
+    let mut ends = vec![
+        Verdict::Accept,
+        Verdict::Drop,
+        Verdict::Continue,
+        Verdict::Return,
+        Verdict::Flood,
+        Verdict::Fwd(PortId(1)),
+    ];
+    if chain + 1 < nchains {
+        let target = ChainId((chain + 1 + g.below(nchains - chain - 1)) as u16);
+        ends.extend([Verdict::Jump(target), Verdict::Goto(target)]);
+        if chain + 1 < nchains - 1 || g.chance(50) {
+            if let Some(r) = regs.run_of(g, 1)
+                && g.chance(20)
+            {
+                insns.push(Insn::VmapLookup {
+                    src: Reg(r),
+                    map: MapId(1),
+                });
+            }
+        }
+    }
+    if g.chance(70) {
+        insns.push(Insn::Verdict(g.pick(&ends)));
+    }
+    let mut r = rule(insns);
+    r.counter = g.chance(30).then(|| CounterId(g.below(2) as u32));
+    r
+}
+
+/// Runs frames of many shapes through the program.
+fn run_frames(program: vm::Verified, g: &mut Gen) {
+    let instance = Instance::new(Arc::new(program), Arc::new(ManualClock::new(0)));
+    let ports = [
+        InputPort::unnamed(),
+        InputPort::new(instance.program().program(), "eth0", [2, 0, 0, 0, 0, 1]),
+    ];
+    let mut out = Outcome::new();
+    let len = g.below(200);
+    let random = g.bytes(len);
+    let mut frames = vec![
+        vec![],
+        vec![g.next() as u8],
+        random.clone(),
+        vec![0xa5; 65_536],
+    ];
+    frames.extend((0..random.len()).step_by(7).map(|n| random[..n].to_vec()));
+    for (i, frame) in frames.iter().enumerate() {
+        let mut bytes = frame.clone();
+        let packet = Packet {
+            frame: &mut bytes,
+            port: &ports[i % 2],
+            mark: g.next() as u32,
+        };
+        common::Engine::run(&Interp, &instance, packet, &mut out);
+        let mut sent = Vec::new();
+        vm::apply_edits(&bytes, &out.edits, &mut sent);
+        for m in &out.mirrors {
+            out.mirror_frame(m);
+        }
+    }
+}
+
+/// One random change that may or may not keep the program valid.
+fn mutate(p: &mut Program, g: &mut Gen) {
+    let chains = p.chains.len();
+    let rules: Vec<&mut Rule> = p
+        .parse
+        .iter_mut()
+        .chain(p.chains.iter_mut().flat_map(|c| c.rules.iter_mut()))
+        .collect();
+    let n = rules.len();
+    if n == 0 {
+        p.bases.clear();
+        return;
+    }
+    let rule = rules.into_iter().nth(g.below(n)).unwrap();
+    if rule.insns.is_empty() {
+        rule.insns.push(Insn::Verdict(Verdict::Jump(ChainId(
+            g.below(chains + 1) as u16
+        ))));
+        return;
+    }
+    let i = g.below(rule.insns.len());
+    let byte = g.next() as u8;
+    match &mut rule.insns[i] {
+        Insn::Load {
+            dst, len, offset, ..
+        } => match g.below(3) {
+            0 => dst.0 = byte % 20,
+            1 => *len = byte % 20,
+            _ => *offset = u16::MAX - u16::from(byte % 8),
+        },
+        Insn::Cmp { src, value, .. }
+        | Insn::Range {
+            src, low: value, ..
+        } => {
+            if g.chance(50) {
+                src.0 = byte % 20
+            } else {
+                value.0.resize(usize::from(byte % 20), 1)
+            }
+        }
+        Insn::Bitwise { mask, .. } => mask.0.push(byte),
+        Insn::Shift { bits, .. } => *bits = byte,
+        Insn::Verdict(Verdict::Jump(t) | Verdict::Goto(t)) => t.0 = g.below(chains + 1) as u16,
+        Insn::Lookup { set, .. } => set.0 = g.below(5) as u16,
+        Insn::SetBase { dst, .. } | Insn::ClearBase { dst } => dst.0 = byte % 5,
+        _ => {
+            // Move the instruction to another rule (maybe the parse section).
+            let insn = rule.insns.remove(i);
+            let target = if g.chance(50) {
+                p.parse.first_mut()
+            } else {
+                p.chains.last_mut().and_then(|c| c.rules.first_mut())
+            };
+            if let Some(r) = target {
+                r.insns.insert(0, insn);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn generated_programs_verify_and_run(seed in any::<u64>()) {
+        let mut g = Gen(seed);
+        let p = program(&mut g);
+        let verified = match verify(p.clone()) {
+            Ok(v) => v,
+            Err(e) => panic!("generated program refused: {e}\n{}", vm::listing::listing(&p)),
+        };
+        run_frames(verified, &mut g);
+    }
+
+    #[test]
+    fn mutated_programs_are_refused_or_run(seed in any::<u64>()) {
+        let mut g = Gen(seed);
+        let mut p = program(&mut g);
+        for _ in 0..1 + g.below(3) {
+            mutate(&mut p, &mut g);
+        }
+        if let Ok(v) = verify(p) {
+            run_frames(v, &mut g);
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_the_loader(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = vm::saved::from_ron_bytes(&bytes);
+    }
+
+    #[test]
+    fn mutated_ron_never_panics(seed in any::<u64>(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6), cut in any::<usize>()) {
+        let mut g = Gen(seed);
+        let p = program(&mut g);
+        let text = if g.chance(50) { vm::saved::to_ron(&p) } else { vm::saved::to_ron_pretty(&p) }.unwrap();
+        let mut bytes = text.into_bytes();
+        for (at, b) in flips {
+            let n = bytes.len();
+            bytes[at % n] = b;
+        }
+        if g.chance(30) {
+            let n = bytes.len();
+            bytes.truncate(cut % n);
+        }
+        if let Ok(p) = vm::saved::from_ron_bytes(&bytes)
+            && let Ok(v) = verify(p)
+        {
+            run_frames(v, &mut g);
+        }
+    }
+}
