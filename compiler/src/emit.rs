@@ -130,31 +130,33 @@ impl RuleBuilder {
         self.next_reg = mark;
     }
 
-    /// Loads a field in place and masks it when it does not fill its
-    /// covering bytes.
+    /// Loads a field in place; when it does not fill its covering bytes,
+    /// the masked value goes to a fresh register so the raw load stays
+    /// available to other matches on the same bytes.
     pub fn load_field(&mut self, range: BitRange) -> Result<FieldLoad, CompileError> {
         let bytes = range.covering_bytes() as usize;
         if bytes > vm::MAX_VALUE_BYTES {
             return Err(CompileError::FieldTooWide { bits: range.len });
         }
         let offset = u16::try_from(range.first_byte()).map_err(|_| CompileError::OffsetTooLarge)?;
-        let reg = self.alloc(bytes)?;
+        let raw = self.alloc(bytes)?;
         self.push(Insn::Load {
-            dst: reg,
+            dst: raw,
             base: range.base,
             offset,
             len: bytes as u8,
         });
-        let load = FieldLoad {
-            reg,
+        let mut load = FieldLoad {
+            reg: raw,
             bytes,
             shift: range.shift(),
             bits: range.len,
         };
         if !range.is_byte_aligned() {
+            load.reg = self.alloc(bytes)?;
             self.push(Insn::Bitwise {
-                dst: reg,
-                src: reg,
+                dst: load.reg,
+                src: raw,
                 mask: load.mask(),
                 xor: Value(vec![0; bytes]),
             });

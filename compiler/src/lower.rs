@@ -1,0 +1,1086 @@
+//! Lowering of one checked rule to VM instructions.
+//!
+//! Matches and statements are lowered in source order. Before a header
+//! field is read, the header is *required*: the edge that reaches it is
+//! chosen (design.md 2.2: the most recent header of the rule that has an
+//! edge to it, else the first edge), the edge's conditions are emitted as
+//! checks (requiring their own headers first), and the header's place is
+//! recorded for the rest of the rule. A condition the rule already proved
+//! (by an explicit match or an earlier dependency) is not emitted again; one
+//! that contradicts what the rule proved is the nftables "conflicting
+//! protocols" error.
+//!
+//! Loads are compared in place (see [`crate::emit`]); lookups in named sets
+//! and maps shift sub-byte fields down first, since named objects store
+//! right-aligned keys.
+
+use crate::emit::{BitRange, FieldLoad, RuleBuilder};
+use crate::error::CompileError;
+use crate::header_expr::HeaderAt;
+use crate::layout::{Layout, Place};
+use crate::objects::{KeyLayout, Named, Objects};
+use crate::parse_graph::{Length, ParseGraph, Source};
+use ruleset::model::{self, KeyPart, Load, Match, RawBase, Relation, SetRef, StmtKind, WriteValue};
+use ruleset::registry::{CondSubject, HeaderId, Layer, MetaRef, Registry};
+use ruleset::span::Span;
+use vm::{ChecksumFix, CmpOp, Insn, Meta, PortId, Reg, ShiftDir, Value};
+
+/// What every rule of the program shares while it is lowered.
+pub struct Program<'a> {
+    /// The parse graph (and through it the registry).
+    pub graph: &'a ParseGraph<'a>,
+    /// Base and key slots.
+    pub layout: &'a mut Layout,
+    /// Sets, maps, counters, limiters.
+    pub objects: &'a mut Objects,
+    /// Program-wide ids of the current table's chains, by checked id.
+    pub chains: &'a [vm::ChainId],
+    /// What the current table's named sets and maps became.
+    pub named: &'a [Named],
+}
+
+impl<'a> Program<'a> {
+    fn registry(&self) -> &'a Registry {
+        self.graph.registry()
+    }
+
+    /// The VM verdict of a checked verdict.
+    pub fn verdict(&self, v: model::Verdict) -> vm::Verdict {
+        verdict(self.chains, v)
+    }
+}
+
+/// The VM verdict of a checked verdict, given the table's chain ids.
+pub fn verdict(chains: &[vm::ChainId], v: model::Verdict) -> vm::Verdict {
+    let chain = |c: model::ChainId| chains[c.0 as usize];
+    match v {
+        model::Verdict::Accept => vm::Verdict::Accept,
+        model::Verdict::Drop => vm::Verdict::Drop,
+        model::Verdict::Continue => vm::Verdict::Continue,
+        model::Verdict::Return => vm::Verdict::Return,
+        model::Verdict::Jump(c) => vm::Verdict::Jump(chain(c)),
+        model::Verdict::Goto(c) => vm::Verdict::Goto(chain(c)),
+        model::Verdict::Fwd(p) => vm::Verdict::Fwd(PortId(p.0)),
+        model::Verdict::Flood => vm::Verdict::Flood,
+    }
+}
+
+/// How one key part is read.
+#[derive(Clone, Copy, Debug)]
+enum Source2 {
+    /// Bits of the frame.
+    Bits(BitRange),
+    /// A parse key.
+    Key(vm::KeyId),
+    /// Runtime metadata.
+    Meta(Meta),
+    /// `meta length`: the frame length from the network base on.
+    LengthFromNetwork,
+}
+
+impl Source2 {
+    /// The width in bytes and the shift of the part as it is loaded.
+    fn layout(self) -> (usize, u32) {
+        match self {
+            Source2::Bits(range) => (range.covering_bytes() as usize, range.shift()),
+            Source2::Key(_) | Source2::LengthFromNetwork => (4, 0),
+            Source2::Meta(meta) => (meta.len(), 0),
+        }
+    }
+}
+
+/// The lowering of one rule.
+pub struct RuleLowering<'p, 'a> {
+    prog: &'p mut Program<'a>,
+    b: RuleBuilder,
+    /// Headers the rule has reached, with their places, in order.
+    placed: Vec<(HeaderId, Place)>,
+    /// What the rule has proved about dependency subjects: one of these values.
+    known: Vec<(CondSubject, Vec<u128>)>,
+    /// A dependency on the network or transport layer has been emitted
+    /// (after which a header stacked on the link header conflicts).
+    above_link: bool,
+    /// The rule's statistics counter.
+    counter: Option<vm::CounterId>,
+    span: Span,
+}
+
+impl<'p, 'a> RuleLowering<'p, 'a> {
+    /// Starts lowering a rule.
+    pub fn new(prog: &'p mut Program<'a>, span: Span) -> RuleLowering<'p, 'a> {
+        RuleLowering {
+            prog,
+            b: RuleBuilder::new(),
+            placed: Vec::new(),
+            known: Vec::new(),
+            above_link: false,
+            counter: None,
+            span,
+        }
+    }
+
+    /// Lowers the rule's statements and returns its instructions and
+    /// statistics counter.
+    pub fn lower(
+        mut self,
+        rule: &model::Rule,
+        name: &str,
+    ) -> Result<(Vec<Insn>, Option<vm::CounterId>), (Span, CompileError)> {
+        for stmt in &rule.stmts {
+            self.span = stmt.span;
+            self.stmt(&stmt.kind, name).map_err(|e| (stmt.span, e))?;
+        }
+        Ok((self.b.finish(), self.counter))
+    }
+
+    fn stmt(&mut self, stmt: &StmtKind, name: &str) -> Result<(), CompileError> {
+        match stmt {
+            StmtKind::Match(m) => self.matches(m),
+            StmtKind::VMap { key, map } => {
+                let (map, loads) = self.map_lookup_key(key, map)?;
+                self.b.push(Insn::VmapLookup {
+                    src: loads[0].reg,
+                    map,
+                });
+                Ok(())
+            }
+            StmtKind::Counter { .. } => {
+                let id = *self
+                    .counter
+                    .get_or_insert_with(|| self.prog.objects.counter(name.to_string()));
+                self.b.push(Insn::Counter { counter: id });
+                Ok(())
+            }
+            StmtKind::Limit(limit) => {
+                let limit = self.prog.objects.limit(limit)?;
+                self.b.push(Insn::Limit { limit });
+                Ok(())
+            }
+            StmtKind::Log { prefix, .. } => {
+                self.b.push(Insn::Log {
+                    prefix: prefix.clone().unwrap_or_default(),
+                });
+                Ok(())
+            }
+            StmtKind::Write { target, value, .. } => self.write(target, value),
+            StmtKind::Dup(port) => {
+                self.b.push(Insn::Mirror {
+                    port: PortId(port.0),
+                });
+                Ok(())
+            }
+            StmtKind::VlanPush(id) => self.vlan_push(*id),
+            StmtKind::VlanPop => self.vlan_pop(),
+            StmtKind::Verdict(v) => {
+                let v = self.prog.verdict(*v);
+                self.b.push(Insn::Verdict(v));
+                Ok(())
+            }
+        }
+    }
+
+    // ---- headers and their dependencies ----
+
+    /// Makes sure `header` is present (emitting its dependency) and returns
+    /// where it lies.
+    fn require(&mut self, header: HeaderId) -> Result<Place, CompileError> {
+        if let Some((_, at)) = self.placed.iter().find(|(h, _)| *h == header) {
+            return Ok(*at);
+        }
+        let registry = self.prog.registry();
+        let at = if registry.link == Some(header) {
+            Place {
+                base: Layout::layer_base(Layer::Link),
+                offset: 0,
+            }
+        } else {
+            let context: Vec<HeaderId> = self.placed.iter().map(|(h, _)| *h).collect();
+            match self.prog.graph.choose(header, &context) {
+                Some(edge) => {
+                    let source = ParseGraph::source(edge);
+                    if let Source::Header(parent) = source {
+                        self.check_stacking(header, parent)?;
+                    }
+                    for cond in &edge.conds {
+                        self.cond(cond.subject, &cond.values)?;
+                    }
+                    match source {
+                        Source::Layer(layer) => self.layer_place(layer),
+                        Source::Header(parent) => self.after(parent)?,
+                    }
+                }
+                None => match registry.header(header).at {
+                    Some(layer) => self.layer_place(layer),
+                    None => {
+                        return Err(CompileError::Unreachable(
+                            registry.header(header).name.clone(),
+                        ));
+                    }
+                },
+            }
+        };
+        self.placed.push((header, at));
+        Ok(at)
+    }
+
+    /// nftables refuses a header stacked on the link header (a VLAN tag)
+    /// once a rule depends on the network or transport layer: the layers
+    /// above were found without it.
+    fn check_stacking(&self, header: HeaderId, parent: HeaderId) -> Result<(), CompileError> {
+        let parent_on_link = self
+            .placed
+            .iter()
+            .find(|(h, _)| *h == parent)
+            .is_none_or(|(_, at)| at.base == Layout::layer_base(Layer::Link));
+        if self.above_link && parent_on_link {
+            let name = |h: HeaderId| self.prog.registry().header(h).name.clone();
+            return Err(CompileError::ConflictingProtocols(format!(
+                "{} after a network or transport match ({} must come first)",
+                name(header),
+                name(header)
+            )));
+        }
+        Ok(())
+    }
+
+    fn layer_place(&mut self, layer: Layer) -> Place {
+        self.prog.layout.use_layer(layer);
+        Place {
+            base: Layout::layer_base(layer),
+            offset: 0,
+        }
+    }
+
+    /// The place right after `parent` (which the rule has reached).
+    fn after(&mut self, parent: HeaderId) -> Result<Place, CompileError> {
+        let at = self.require(parent)?;
+        Ok(match self.prog.graph.length(parent) {
+            Length::Const(n) => Place {
+                base: at.base,
+                offset: at.offset + n,
+            },
+            Length::Variable => {
+                let registry = self.prog.graph.registry();
+                Place {
+                    base: self.prog.layout.computed_base(registry, parent, at)?,
+                    offset: 0,
+                }
+            }
+        })
+    }
+
+    /// Emits a dependency condition unless the rule already proved it.
+    fn cond(&mut self, subject: CondSubject, values: &[u128]) -> Result<(), CompileError> {
+        if let Some((_, known)) = self.known.iter().find(|(s, _)| *s == subject) {
+            let overlap: Vec<u128> = known
+                .iter()
+                .copied()
+                .filter(|v| values.contains(v))
+                .collect();
+            if overlap.is_empty() {
+                return Err(CompileError::ConflictingProtocols(format!(
+                    "{} cannot be both {} and {}",
+                    self.subject_name(subject),
+                    list(known),
+                    list(values)
+                )));
+            }
+            if overlap.len() == known.len() {
+                return Ok(());
+            }
+        }
+        if let CondSubject::LayerKey(Layer::Transport) = subject {
+            self.check_transport_possible()?;
+        }
+        let load = match subject {
+            CondSubject::LayerKey(layer) => {
+                self.above_link = true;
+                self.prog.layout.use_layer(layer);
+                let key = Layout::layer_key(layer)
+                    .ok_or(CompileError::Unreachable("link layer key".into()))?;
+                let bits = self
+                    .prog
+                    .registry()
+                    .layer(layer)
+                    .key
+                    .as_ref()
+                    .map_or(32, |k| self.prog.registry().ty(k.ty).bits);
+                self.b.load_key(key, bits)?
+            }
+            CondSubject::Field { header, field } => {
+                let at = self.require(header)?;
+                let range = HeaderAt {
+                    registry: self.prog.registry(),
+                    header,
+                    at,
+                }
+                .field_range(field);
+                self.load_bits(range)?
+            }
+        };
+        self.test_values(&load, values)?;
+        self.learn(subject, values.to_vec());
+        Ok(())
+    }
+
+    /// A transport dependency needs a network protocol that has a transport
+    /// layer: `meta protocol 0x8847 udp sport 53` is a conflict.
+    fn check_transport_possible(&self) -> Result<(), CompileError> {
+        let subject = CondSubject::LayerKey(Layer::Network);
+        let Some((_, known)) = self.known.iter().find(|(s, _)| *s == subject) else {
+            return Ok(());
+        };
+        let registry = self.prog.registry();
+        let carriers: Vec<u128> = registry
+            .transport
+            .rules
+            .iter()
+            .flat_map(|r| {
+                r.conds
+                    .iter()
+                    .filter(|c| c.subject == subject)
+                    .flat_map(|c| c.values.iter().copied())
+            })
+            .collect();
+        if known.iter().any(|v| carriers.contains(v)) {
+            Ok(())
+        } else {
+            Err(CompileError::ConflictingProtocols(format!(
+                "{} {} has no transport layer",
+                self.subject_name(subject),
+                list(known)
+            )))
+        }
+    }
+
+    fn learn(&mut self, subject: CondSubject, values: Vec<u128>) {
+        self.known.retain(|(s, _)| *s != subject);
+        self.known.push((subject, values));
+    }
+
+    fn subject_name(&self, subject: CondSubject) -> String {
+        let registry = self.prog.registry();
+        match subject {
+            CondSubject::LayerKey(l) => {
+                format!("meta {}", registry.meta_name(MetaRef::LayerKey(l)))
+            }
+            CondSubject::Field { header, field } => {
+                format!(
+                    "{} {}",
+                    registry.header(header).name,
+                    registry.field(header, field).name
+                )
+            }
+        }
+    }
+
+    /// Breaks the rule unless the loaded value is one of `values`.
+    fn test_values(&mut self, load: &FieldLoad, values: &[u128]) -> Result<(), CompileError> {
+        match values {
+            [v] => self.b.push(Insn::Cmp {
+                src: load.reg,
+                op: CmpOp::Eq,
+                value: load.place(*v),
+            }),
+            _ => {
+                let body = model::SetBody {
+                    key: vec![ruleset::registry::ValueType {
+                        ty: None,
+                        bits: load.bits,
+                    }],
+                    data: None,
+                    interval: false,
+                    elements: values
+                        .iter()
+                        .map(|v| model::Element {
+                            key: vec![model::Atom::Value(*v)],
+                            data: None,
+                            span: self.span,
+                        })
+                        .collect(),
+                };
+                let set = self.prog.objects.anonymous_set(
+                    &KeyLayout {
+                        parts: vec![(load.bytes, load.shift)],
+                    },
+                    &body,
+                )?;
+                self.b.push(Insn::Lookup {
+                    src: load.reg,
+                    set,
+                    negate: false,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    // ---- keys ----
+
+    /// Requires what a key part needs and says how to read it.
+    fn source(&mut self, part: &KeyPart) -> Result<Source2, CompileError> {
+        Ok(match part.load {
+            Load::Field { header, field } => {
+                let at = self.require(header)?;
+                let registry = self.prog.registry();
+                let h = HeaderAt {
+                    registry,
+                    header,
+                    at,
+                };
+                if let Some(cond) = &registry.field(header, field).cond {
+                    self.cond(
+                        CondSubject::Field {
+                            header,
+                            field: cond.field,
+                        },
+                        &cond.values.clone(),
+                    )?;
+                }
+                let range = h.field_range(field);
+                Source2::Bits(range)
+            }
+            Load::Meta(MetaRef::LayerKey(layer)) => {
+                self.above_link = true;
+                self.prog.layout.use_layer(layer);
+                Source2::Key(
+                    Layout::layer_key(layer)
+                        .ok_or(CompileError::Unreachable("link layer key".into()))?,
+                )
+            }
+            Load::Meta(MetaRef::Runtime(id)) => {
+                match self.prog.registry().metas[usize::from(id.0)].name.as_str() {
+                    "iif" => Source2::Meta(Meta::Iif),
+                    "iifname" => Source2::Meta(Meta::IifName),
+                    "mark" => Source2::Meta(Meta::Mark),
+                    "length" => {
+                        self.prog.layout.use_layer(Layer::Network);
+                        Source2::LengthFromNetwork
+                    }
+                    other => return Err(CompileError::NotSupported(format!("meta {other}"))),
+                }
+            }
+            Load::Raw {
+                base: RawBase::Layer(layer),
+                offset,
+                bits,
+            } => {
+                self.prog.layout.use_layer(layer);
+                Source2::Bits(BitRange {
+                    base: Layout::layer_base(layer),
+                    offset,
+                    len: bits,
+                })
+            }
+            Load::Raw {
+                base: RawBase::Header(header),
+                offset,
+                bits,
+            } => {
+                let at = self.require(header)?;
+                Source2::Bits(BitRange {
+                    base: at.base,
+                    offset: at.offset * 8 + offset,
+                    len: bits,
+                })
+            }
+        })
+    }
+
+    fn load_bits(&mut self, range: BitRange) -> Result<FieldLoad, CompileError> {
+        self.prog.layout.use_base(range.base);
+        self.b.load_field(range)
+    }
+
+    /// Reads one key part, in place.
+    fn read(&mut self, source: Source2, bits: u32) -> Result<FieldLoad, CompileError> {
+        match source {
+            Source2::Bits(range) => self.load_bits(range),
+            Source2::Key(key) => self.b.load_key(key, bits),
+            Source2::Meta(meta) => self.b.load_meta(meta),
+            Source2::LengthFromNetwork => {
+                let len = self.b.load_meta(Meta::Len)?;
+                let nh = self.b.alloc(4)?;
+                self.b.push(Insn::LoadBase {
+                    dst: nh,
+                    base: Layout::layer_base(Layer::Network),
+                });
+                self.b.push(Insn::Alu {
+                    dst: len.reg,
+                    a: len.reg,
+                    op: vm::AluOp::Sub,
+                    b: vm::Operand::Reg(nh),
+                });
+                Ok(len)
+            }
+        }
+    }
+
+    /// Requires what every part of a key needs.
+    fn key_sources(&mut self, key: &[KeyPart]) -> Result<Vec<Source2>, CompileError> {
+        key.iter().map(|p| self.source(p)).collect()
+    }
+
+    /// Reads a whole key (one part or a concatenation) into consecutive
+    /// registers; `right_aligned` shifts each part down (for named sets and
+    /// maps). Returns each part's load.
+    fn read_key(
+        &mut self,
+        key: &[KeyPart],
+        sources: &[Source2],
+        right_aligned: bool,
+    ) -> Result<Vec<FieldLoad>, CompileError> {
+        let mut loads = Vec::new();
+        for (part, source) in key.iter().zip(sources) {
+            let mut load = self.read(*source, part.ty.bits)?;
+            if let Some(bw) = part.bitwise {
+                self.b.push(Insn::Bitwise {
+                    dst: load.reg,
+                    src: load.reg,
+                    mask: load.place(bw.mask),
+                    xor: load.place(bw.xor),
+                });
+            }
+            if right_aligned && load.shift > 0 {
+                self.b.push(Insn::Shift {
+                    dst: load.reg,
+                    src: load.reg,
+                    len: load.bytes as u8,
+                    dir: ShiftDir::Right,
+                    bits: load.shift as u8,
+                });
+                load.shift = 0;
+            }
+            loads.push(load);
+        }
+        if !contiguous(&loads) {
+            return Err(CompileError::TooManyRegisters);
+        }
+        Ok(loads)
+    }
+
+    /// Requires and reads a key.
+    fn load_key(
+        &mut self,
+        key: &[KeyPart],
+        right_aligned: bool,
+    ) -> Result<Vec<FieldLoad>, CompileError> {
+        let sources = self.key_sources(key)?;
+        self.read_key(key, &sources, right_aligned)
+    }
+
+    fn note_header_of(&mut self, part: &KeyPart) {
+        if let Load::Field { header, .. } = part.load {
+            // Reached headers are already in `placed`; an explicit match
+            // makes its header the most recent context.
+            if let Some(i) = self.placed.iter().position(|(h, _)| *h == header) {
+                let entry = self.placed.remove(i);
+                self.placed.push(entry);
+            }
+        }
+    }
+
+    // ---- matches ----
+
+    fn matches(&mut self, m: &Match) -> Result<(), CompileError> {
+        let named = match &m.rel {
+            Relation::InSet {
+                set: SetRef::Named(_),
+                ..
+            } => true,
+            _ => false,
+        };
+        let loads = self.load_key(&m.key, named)?;
+        for part in &m.key {
+            self.note_header_of(part);
+        }
+        self.relation(&m.key, &loads, &m.rel)?;
+        self.remember(&m.key, &m.rel);
+        Ok(())
+    }
+
+    /// Records what an explicit match proves about a dependency subject
+    /// (`ether type vlan` proves vlan's dependency).
+    fn remember(&mut self, key: &[KeyPart], rel: &Relation) {
+        let [part] = key else { return };
+        if part.bitwise.is_some() {
+            return;
+        }
+        let subject = match part.load {
+            Load::Field { header, field } => CondSubject::Field { header, field },
+            Load::Meta(MetaRef::LayerKey(layer)) => CondSubject::LayerKey(layer),
+            _ => return,
+        };
+        let values = match rel {
+            Relation::Cmp {
+                op: model::CmpOp::Eq,
+                values,
+            } => values.clone(),
+            Relation::InSet {
+                negate: false,
+                set: SetRef::Anonymous(body),
+            } => {
+                let exact: Option<Vec<u128>> = body
+                    .elements
+                    .iter()
+                    .map(|e| match e.key.as_slice() {
+                        [model::Atom::Value(v)] => Some(*v),
+                        _ => None,
+                    })
+                    .collect();
+                match exact {
+                    Some(v) => v,
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+        if matches!(subject, CondSubject::LayerKey(_)) {
+            self.above_link = true;
+        }
+        self.learn(subject, values);
+    }
+
+    fn relation(
+        &mut self,
+        key: &[KeyPart],
+        loads: &[FieldLoad],
+        rel: &Relation,
+    ) -> Result<(), CompileError> {
+        let first = &loads[0];
+        match rel {
+            Relation::Cmp { op, values } if loads.len() == 1 => {
+                self.b.push(Insn::Cmp {
+                    src: first.reg,
+                    op: cmp(*op),
+                    value: first.place(values[0]),
+                });
+            }
+            Relation::Cmp {
+                op: model::CmpOp::Eq,
+                values,
+            } => {
+                for (load, v) in loads.iter().zip(values) {
+                    self.b.push(Insn::Cmp {
+                        src: load.reg,
+                        op: CmpOp::Eq,
+                        value: load.place(*v),
+                    });
+                }
+            }
+            Relation::Cmp { op, values } => {
+                // `a . b != x . y`: "not all equal" is a one-element set.
+                let element = model::Element {
+                    key: values.iter().map(|v| model::Atom::Value(*v)).collect(),
+                    data: None,
+                    span: self.span,
+                };
+                self.lookup_anonymous(key, loads, vec![element], false, *op == model::CmpOp::Ne)?;
+            }
+            Relation::Prefix { negate, value, len } => {
+                let mask = model::prefix_mask(*len, first.bits);
+                self.masked(first, mask, *value, *negate)?;
+            }
+            Relation::Range { negate, low, high } => {
+                self.b.push(Insn::Range {
+                    src: first.reg,
+                    low: first.place(*low),
+                    high: first.place(*high),
+                    negate: *negate,
+                });
+            }
+            Relation::FlagsAny { negate, mask } => {
+                let reg = self.b.alloc(first.bytes)?;
+                self.b.push(Insn::Bitwise {
+                    dst: reg,
+                    src: first.reg,
+                    mask: first.place(*mask),
+                    xor: first.place(0),
+                });
+                let op = if *negate { CmpOp::Eq } else { CmpOp::Ne };
+                self.b.push(Insn::Cmp {
+                    src: reg,
+                    op,
+                    value: first.place(0),
+                });
+            }
+            Relation::Masked {
+                negate,
+                value,
+                mask,
+            } => self.masked(first, *mask, *value, *negate)?,
+            Relation::InSet {
+                negate,
+                set: SetRef::Named(id),
+            } => {
+                let Named::Set(set) = self.prog.named[id.0 as usize] else {
+                    return Err(CompileError::NotASet);
+                };
+                self.b.push(Insn::Lookup {
+                    src: first.reg,
+                    set,
+                    negate: *negate,
+                });
+            }
+            Relation::InSet {
+                negate,
+                set: SetRef::Anonymous(body),
+            } => {
+                self.lookup_anonymous(key, loads, body.elements.clone(), body.interval, *negate)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `(x & mask) == value` (or `!=`), on a copy of the loaded value.
+    fn masked(
+        &mut self,
+        load: &FieldLoad,
+        mask: u128,
+        value: u128,
+        negate: bool,
+    ) -> Result<(), CompileError> {
+        let reg = self.b.alloc(load.bytes)?;
+        self.b.push(Insn::Bitwise {
+            dst: reg,
+            src: load.reg,
+            mask: load.place(mask),
+            xor: load.place(0),
+        });
+        let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
+        self.b.push(Insn::Cmp {
+            src: reg,
+            op,
+            value: load.place(value),
+        });
+        Ok(())
+    }
+
+    /// Membership in an anonymous set: one exact element of one part is a
+    /// compare, one range a range test; anything else a set lookup.
+    fn lookup_anonymous(
+        &mut self,
+        key: &[KeyPart],
+        loads: &[FieldLoad],
+        elements: Vec<model::Element>,
+        interval: bool,
+        negate: bool,
+    ) -> Result<(), CompileError> {
+        let first = &loads[0];
+        if let ([element], [_]) = (elements.as_slice(), loads) {
+            let (low, high) = crate::objects::bounds(element.key[0], first.bits);
+            let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
+            if low == high {
+                self.b.push(Insn::Cmp {
+                    src: first.reg,
+                    op,
+                    value: first.place(low),
+                });
+            } else {
+                self.b.push(Insn::Range {
+                    src: first.reg,
+                    low: first.place(low),
+                    high: first.place(high),
+                    negate,
+                });
+            }
+            return Ok(());
+        }
+        let layout = KeyLayout {
+            parts: loads.iter().map(|l| (l.bytes, l.shift)).collect(),
+        };
+        let body = model::SetBody {
+            key: key
+                .iter()
+                .zip(loads)
+                .map(|(p, l)| ruleset::registry::ValueType {
+                    ty: p.ty.ty,
+                    bits: l.bits,
+                })
+                .collect(),
+            data: None,
+            interval,
+            elements,
+        };
+        let set = self.prog.objects.anonymous_set(&layout, &body)?;
+        self.b.push(Insn::Lookup {
+            src: first.reg,
+            set,
+            negate,
+        });
+        Ok(())
+    }
+
+    /// Requires and reads the key of a map lookup, and returns the VM map
+    /// with it. Named maps store right-aligned keys; an anonymous map is
+    /// declared here with the layout of the key as loaded.
+    fn map_lookup_key(
+        &mut self,
+        key: &[KeyPart],
+        map: &SetRef,
+    ) -> Result<(vm::MapId, Vec<FieldLoad>), CompileError> {
+        let sources = self.key_sources(key)?;
+        let id = match map {
+            SetRef::Named(id) => match self.prog.named[id.0 as usize] {
+                Named::Map(m) => m,
+                Named::Set(_) => return Err(CompileError::NotAMap),
+            },
+            SetRef::Anonymous(body) => {
+                let layout = KeyLayout {
+                    parts: sources.iter().map(|s| s.layout()).collect(),
+                };
+                let chains = self.prog.chains;
+                self.prog
+                    .objects
+                    .anonymous_map(&layout, body, &|v| verdict(chains, v))?
+            }
+        };
+        let loads = self.read_key(key, &sources, matches!(map, SetRef::Named(_)))?;
+        Ok((id, loads))
+    }
+
+    // ---- statements ----
+
+    fn write(&mut self, target: &Load, value: &WriteValue) -> Result<(), CompileError> {
+        if let Load::Meta(MetaRef::Runtime(id)) = target {
+            if self.prog.registry().metas[usize::from(id.0)].name != "mark" {
+                return Err(CompileError::NotSupported("writing this meta key".into()));
+            }
+            let reg = self.value_reg(value, 4, 0)?;
+            self.b.push(Insn::SetMark { src: reg });
+            return Ok(());
+        }
+        let (header, field) = match *target {
+            Load::Field { header, field } => (header, field),
+            _ => return Err(CompileError::NotSupported("writing this expression".into())),
+        };
+        let at = self.require(header)?;
+        let registry = self.prog.registry();
+        let range = HeaderAt {
+            registry,
+            header,
+            at,
+        }
+        .field_range(field);
+        let bytes = range.covering_bytes() as usize;
+        let offset = u16::try_from(range.first_byte()).map_err(|_| CompileError::OffsetTooLarge)?;
+        let load = FieldLoad {
+            reg: Reg(0),
+            bytes,
+            shift: range.shift(),
+            bits: range.len,
+        };
+        let src = match value {
+            _ if range.is_byte_aligned() => self.value_reg(value, bytes, 0)?,
+            WriteValue::Const(v) => {
+                // Keep the bits around the field: (old & !field) ^ new.
+                let old = self.load_bits(BitRange {
+                    len: bytes as u32 * 8,
+                    offset: range.first_byte() * 8,
+                    ..range
+                })?;
+                let keep = Value(load.mask().0.iter().map(|b| !b).collect());
+                self.b.push(Insn::Bitwise {
+                    dst: old.reg,
+                    src: old.reg,
+                    mask: keep,
+                    xor: load.place(*v),
+                });
+                old.reg
+            }
+            WriteValue::Map { .. } if bytes <= 4 => {
+                let new = self.value_reg(value, bytes, range.shift())?;
+                let old = self.load_bits(BitRange {
+                    len: bytes as u32 * 8,
+                    offset: range.first_byte() * 8,
+                    ..range
+                })?;
+                let keep = Value(load.mask().0.iter().map(|b| !b).collect());
+                self.b.push(Insn::Bitwise {
+                    dst: old.reg,
+                    src: old.reg,
+                    mask: keep,
+                    xor: Value(vec![0; bytes]),
+                });
+                self.b.push(Insn::Alu {
+                    dst: old.reg,
+                    a: old.reg,
+                    op: vm::AluOp::Or,
+                    b: vm::Operand::Reg(new),
+                });
+                old.reg
+            }
+            WriteValue::Map { .. } => {
+                return Err(CompileError::NotSupported(
+                    "a map value written into a field wider than 4 bytes".into(),
+                ));
+            }
+        };
+        let checksums = self.checksums(header, at, field)?;
+        self.prog.layout.use_base(range.base);
+        self.b.push(Insn::Store {
+            base: range.base,
+            offset,
+            len: bytes as u8,
+            src,
+            checksums,
+        });
+        Ok(())
+    }
+
+    /// A register holding a write's new value, shifted to `shift` in a
+    /// value of `bytes` bytes.
+    fn value_reg(
+        &mut self,
+        value: &WriteValue,
+        bytes: usize,
+        shift: u32,
+    ) -> Result<Reg, CompileError> {
+        match value {
+            WriteValue::Const(v) => {
+                let reg = self.b.alloc(bytes)?;
+                self.b.push(Insn::Imm {
+                    dst: reg,
+                    value: Value::from_u128(v << shift, bytes),
+                });
+                Ok(reg)
+            }
+            WriteValue::Map { key, map } => {
+                let (map, loads) = self.map_lookup_key(key, map)?;
+                let dst = self.b.alloc(bytes)?;
+                self.b.push(Insn::MapLookup {
+                    src: loads[0].reg,
+                    map,
+                    dst,
+                });
+                if shift > 0 {
+                    self.b.push(Insn::Shift {
+                        dst,
+                        src: dst,
+                        len: bytes as u8,
+                        dir: ShiftDir::Left,
+                        bits: shift as u8,
+                    });
+                }
+                Ok(dst)
+            }
+        }
+    }
+
+    /// The checksums a write to `field` of `header` must keep right: the
+    /// header's own checksum, and when the field is part of the L4 pseudo
+    /// header, the checksum of whichever transport header the packet has.
+    fn checksums(
+        &self,
+        header: HeaderId,
+        at: Place,
+        field: ruleset::registry::FieldId,
+    ) -> Result<Vec<ChecksumFix>, CompileError> {
+        let registry = self.prog.registry();
+        let mut fixes = Vec::new();
+        let h = registry.header(header);
+        if let Some(cs) = h.checksum {
+            let f = registry.field(header, cs.field);
+            fixes.push(ChecksumFix {
+                base: at.base,
+                offset: u16::try_from(at.offset + f.offset / 8)
+                    .map_err(|_| CompileError::OffsetTooLarge)?,
+                zero_means_none: false,
+            });
+        }
+        if registry.field(header, field).pseudo {
+            return Err(CompileError::NotSupported(format!(
+                "writing {} {} (a field of the L4 checksum pseudo header)",
+                h.name,
+                registry.field(header, field).name
+            )));
+        }
+        Ok(fixes)
+    }
+
+    /// `vlan push ID`: insert the tag where the header it follows has its
+    /// next field: the tag's type value, then the tag's fields other than
+    /// its own next field (so the old type follows the tag).
+    fn vlan_push(&mut self, id: u16) -> Result<(), CompileError> {
+        let (vlan, at, offset, (tpid, tpid_bits)) = self.tag_layout()?;
+        let h = self.prog.registry().header(vlan);
+        let (mut bits, mut width) = (tpid, tpid_bits);
+        for (i, f) in h.fields.iter().enumerate() {
+            if h.next == Some(ruleset::registry::FieldId(i as u16)) {
+                continue;
+            }
+            let v = if f.name == "id" { u128::from(id) } else { 0 };
+            bits = (bits << f.bits) | v;
+            width += f.bits;
+        }
+        let offset = u16::try_from(at.offset + offset).map_err(|_| CompileError::OffsetTooLarge)?;
+        self.b.push(Insn::Insert {
+            base: at.base,
+            offset,
+            bytes: Value::from_u128(bits, width as usize / 8),
+        });
+        Ok(())
+    }
+
+    /// `vlan pop`: remove the outer tag (the rule ends here on a frame
+    /// without one, like a match on the tag).
+    fn vlan_pop(&mut self) -> Result<(), CompileError> {
+        let (vlan, at, offset, _) = self.tag_layout()?;
+        self.require(vlan)?;
+        let len = self.prog.registry().header(vlan).bits / 8;
+        let offset = u16::try_from(at.offset + offset).map_err(|_| CompileError::OffsetTooLarge)?;
+        self.b.push(Insn::Remove {
+            base: at.base,
+            offset,
+            len: len as u8,
+        });
+        Ok(())
+    }
+
+    /// Where a VLAN tag goes: the `vlan` header, the place of the header
+    /// its first edge leaves from, the byte offset of that header's field
+    /// the edge tests, and the value and width of that field for a tag.
+    fn tag_layout(&mut self) -> Result<(HeaderId, Place, u32, (u128, u32)), CompileError> {
+        let graph = self.prog.graph;
+        let registry = graph.registry();
+        let unreachable = || CompileError::Unreachable("vlan".into());
+        let vlan = registry.header_id("vlan").ok_or_else(unreachable)?;
+        let cond = graph
+            .edges_into(vlan)
+            .first()
+            .and_then(|e| e.conds.last())
+            .ok_or_else(unreachable)?;
+        let CondSubject::Field { header, field } = cond.subject else {
+            return Err(unreachable());
+        };
+        let f = registry.field(header, field);
+        let at = self.require(header)?;
+        Ok((vlan, at, f.offset / 8, (cond.values[0], f.bits)))
+    }
+}
+
+fn contiguous(loads: &[FieldLoad]) -> bool {
+    loads
+        .windows(2)
+        .all(|w| usize::from(w[0].reg.0) + vm::chunks_for(w[0].bytes) == usize::from(w[1].reg.0))
+}
+
+fn cmp(op: model::CmpOp) -> CmpOp {
+    match op {
+        model::CmpOp::Eq => CmpOp::Eq,
+        model::CmpOp::Ne => CmpOp::Ne,
+        model::CmpOp::Lt => CmpOp::Lt,
+        model::CmpOp::Le => CmpOp::Le,
+        model::CmpOp::Gt => CmpOp::Gt,
+        model::CmpOp::Ge => CmpOp::Ge,
+    }
+}
+
+fn list(values: &[u128]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:#x}")).collect();
+    if items.len() == 1 {
+        items[0].clone()
+    } else {
+        format!("{{ {} }}", items.join(", "))
+    }
+}

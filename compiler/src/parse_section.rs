@@ -1,0 +1,360 @@
+//! The parse section: what runs once per packet before any chain, computed
+//! from the registry's layer declarations (design.md 2.2).
+//!
+//! - the link base is the start of the frame;
+//! - each `network` / `transport` declaration becomes a rule that checks its
+//!   conditions and its header's validity, then sets the layer's key (the
+//!   header's `next` field) and base (the header's end). Declarations are
+//!   emitted last first, so that the first declaration that applies is the
+//!   last to write and wins;
+//! - a header with a `fragment` expression gives two rules: a first
+//!   fragment sets the base, a later one clears it (the key stays);
+//! - `through H1, H2...` unrolls the chain of extension headers to a fixed
+//!   depth; a chain still unfinished after it (too long, or cut short)
+//!   leaves the layer absent;
+//! - bases of headers that follow a header of variable length come last.
+//!
+//! Only the layers the rules read are computed.
+
+use crate::emit::RuleBuilder;
+use crate::error::CompileError;
+use crate::header_expr::HeaderAt;
+use crate::layout::{Layout, Place};
+use crate::objects::{KeyLayout, Objects};
+use crate::parse_graph::{Length, ParseGraph, Source};
+use ruleset::model::{Atom, Element, SetBody};
+use ruleset::registry::{Cond, CondSubject, HeaderId, Layer, LayerRule, ValueType};
+use ruleset::span::Span;
+use vm::{BaseId, CmpOp, Insn, KeyId, Value};
+
+/// How deep a chain of extension headers is followed.
+pub const THROUGH_DEPTH: usize = 8;
+
+/// Builds the parse section's rules.
+pub struct ParseSection<'a> {
+    graph: &'a ParseGraph<'a>,
+    objects: &'a mut Objects,
+    rules: Vec<Vec<Insn>>,
+}
+
+impl<'a> ParseSection<'a> {
+    /// Emits the parse section for what `layout` says the rules use.
+    pub fn build(
+        graph: &'a ParseGraph<'a>,
+        layout: &Layout,
+        objects: &'a mut Objects,
+    ) -> Result<Vec<Vec<Insn>>, CompileError> {
+        let mut s = ParseSection {
+            graph,
+            objects,
+            rules: Vec::new(),
+        };
+        s.rules.push(vec![Insn::SetBase {
+            dst: Layout::layer_base(Layer::Link),
+            from: None,
+            offset: 0,
+            add: None,
+        }]);
+        for layer in [Layer::Network, Layer::Transport] {
+            if layout.layer_used(layer) {
+                for rule in graph.registry().layer(layer).rules.iter().rev() {
+                    s.layer_rule(layer, rule)?;
+                }
+            }
+        }
+        for c in layout.computed() {
+            let mut b = RuleBuilder::new();
+            let end = s.end_of(&mut b, c.parent, c.parent_at)?;
+            b.push(end.set(c.slot));
+            s.rules.push(b.finish());
+        }
+        Ok(s.rules)
+    }
+
+    /// Where a header lies for the layer declarations: through its first
+    /// edge, with no dependency checked (the declaration's own conditions
+    /// say when it applies).
+    fn place(&self, header: HeaderId) -> Result<Place, CompileError> {
+        let registry = self.graph.registry();
+        if registry.link == Some(header) {
+            return Ok(Place {
+                base: Layout::layer_base(Layer::Link),
+                offset: 0,
+            });
+        }
+        let name = || registry.header(header).name.clone();
+        match self
+            .graph
+            .edges_into(header)
+            .first()
+            .map(|e| ParseGraph::source(e))
+        {
+            Some(Source::Layer(layer)) => Ok(Place {
+                base: Layout::layer_base(layer),
+                offset: 0,
+            }),
+            Some(Source::Header(parent)) => {
+                let at = self.place(parent)?;
+                match self.graph.length(parent) {
+                    Length::Const(n) => Ok(Place {
+                        base: at.base,
+                        offset: at.offset + n,
+                    }),
+                    Length::Variable => Err(CompileError::LayerHeaderNotFixed(name())),
+                }
+            }
+            None => registry
+                .header(header)
+                .at
+                .map(|l| Place {
+                    base: Layout::layer_base(l),
+                    offset: 0,
+                })
+                .ok_or_else(|| CompileError::Unreachable(name())),
+        }
+    }
+
+    /// Emits the checks of declaration conditions.
+    fn conds(&mut self, b: &mut RuleBuilder, conds: &[Cond]) -> Result<(), CompileError> {
+        for cond in conds {
+            let load = match cond.subject {
+                CondSubject::LayerKey(layer) => {
+                    let key = Layout::layer_key(layer)
+                        .ok_or(CompileError::Unreachable("link layer key".into()))?;
+                    b.load_key(key, 32)?
+                }
+                CondSubject::Field { header, field } => {
+                    let at = self.place(header)?;
+                    b.load_field(
+                        HeaderAt {
+                            registry: self.graph.registry(),
+                            header,
+                            at,
+                        }
+                        .field_range(field),
+                    )?
+                }
+            };
+            self.one_of(b, load.reg, load.bytes, load.shift, &cond.values)?;
+        }
+        Ok(())
+    }
+
+    /// Breaks unless the register (a value of `bytes` bytes, `shift` bits
+    /// up) holds one of `values`.
+    fn one_of(
+        &mut self,
+        b: &mut RuleBuilder,
+        reg: vm::Reg,
+        bytes: usize,
+        shift: u32,
+        values: &[u128],
+    ) -> Result<(), CompileError> {
+        if let [v] = values {
+            b.push(Insn::Cmp {
+                src: reg,
+                op: CmpOp::Eq,
+                value: Value::from_u128(v << shift, bytes),
+            });
+            return Ok(());
+        }
+        let body = SetBody {
+            key: vec![ValueType {
+                ty: None,
+                bits: bytes as u32 * 8 - shift,
+            }],
+            data: None,
+            interval: false,
+            elements: values
+                .iter()
+                .map(|v| Element {
+                    key: vec![Atom::Value(*v)],
+                    data: None,
+                    span: Span::default(),
+                })
+                .collect(),
+        };
+        let set = self.objects.anonymous_set(
+            &KeyLayout {
+                parts: vec![(bytes, shift)],
+            },
+            &body,
+        )?;
+        b.push(Insn::Lookup {
+            src: reg,
+            set,
+            negate: false,
+        });
+        Ok(())
+    }
+
+    /// The rules of one `network` or `transport` declaration.
+    fn layer_rule(&mut self, layer: Layer, rule: &LayerRule) -> Result<(), CompileError> {
+        let registry = self.graph.registry();
+        let key =
+            Layout::layer_key(layer).ok_or(CompileError::Unreachable("link layer key".into()))?;
+        let base = Layout::layer_base(layer);
+        let at = self.place(rule.header)?;
+        for first_fragment in fragment_variants(registry.header(rule.header).fragment.is_some()) {
+            let mut b = RuleBuilder::new();
+            self.conds(&mut b, &rule.conds)?;
+            self.header_step(&mut b, rule.header, at, key, base, first_fragment)?;
+            self.rules.push(b.finish());
+        }
+        if rule.through.is_empty() {
+            return Ok(());
+        }
+        let mut from = vec![rule.header];
+        from.extend(&rule.through);
+        let mut all = Vec::new();
+        for _ in 0..THROUGH_DEPTH {
+            for &ext in &rule.through {
+                let values = self.graph.next_values(&from, ext);
+                if values.is_empty() {
+                    continue;
+                }
+                all.extend(values.iter().copied());
+                let here = Place { base, offset: 0 };
+                for first_fragment in fragment_variants(registry.header(ext).fragment.is_some()) {
+                    let mut b = RuleBuilder::new();
+                    let k = b.load_key(key, 32)?;
+                    self.one_of(&mut b, k.reg, 4, 0, &values)?;
+                    self.header_step(&mut b, ext, here, key, base, first_fragment)?;
+                    self.rules.push(b.finish());
+                }
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        // Still on an extension header: the chain was too long or cut short.
+        let mut b = RuleBuilder::new();
+        let k = b.load_key(key, 32)?;
+        self.one_of(&mut b, k.reg, 4, 0, &all)?;
+        let present = b.alloc(4)?;
+        b.push(Insn::LoadBase { dst: present, base });
+        b.push(Insn::ClearKey { dst: key });
+        b.push(Insn::ClearBase { dst: base });
+        self.rules.push(b.finish());
+        Ok(())
+    }
+
+    /// Checks that `header` (at `at`) is valid, then sets the layer key to
+    /// its next field and the layer base to its end (or, for a later
+    /// fragment, clears the base). `first_fragment` is `None` for a header
+    /// that is never a fragment.
+    fn header_step(
+        &mut self,
+        b: &mut RuleBuilder,
+        header: HeaderId,
+        at: Place,
+        key: KeyId,
+        base: BaseId,
+        first_fragment: Option<bool>,
+    ) -> Result<(), CompileError> {
+        let registry = self.graph.registry();
+        let h = registry.header(header);
+        let here = HeaderAt {
+            registry,
+            header,
+            at,
+        };
+        if let Some(valid) = &h.valid {
+            here.condition(b, valid)?;
+        }
+        if let (Some(first), Some(fragment)) = (first_fragment, &h.fragment) {
+            let reg = here.value(b, fragment)?;
+            let op = if first { CmpOp::Eq } else { CmpOp::Ne };
+            b.push(Insn::Cmp {
+                src: reg,
+                op,
+                value: Value::from_u128(0, 4),
+            });
+        }
+        let next = h
+            .next
+            .ok_or_else(|| CompileError::NoNextField(h.name.clone()))?;
+        let next = here.value(b, &ruleset::registry::HeaderExpr::Field(next))?;
+        let end = if first_fragment == Some(false) {
+            None
+        } else {
+            Some(self.end_of(b, header, at)?)
+        };
+        b.push(Insn::SetKey {
+            dst: key,
+            src: next,
+        });
+        b.push(match end {
+            Some(end) => end.set(base),
+            None => Insn::ClearBase { dst: base },
+        });
+        Ok(())
+    }
+
+    /// Emits what the end of `header` (at `at`) needs and says how to set
+    /// a base to it.
+    fn end_of(
+        &mut self,
+        b: &mut RuleBuilder,
+        header: HeaderId,
+        at: Place,
+    ) -> Result<End, CompileError> {
+        let offset = |n: u32| u16::try_from(n).map_err(|_| CompileError::OffsetTooLarge);
+        Ok(match self.graph.length(header) {
+            Length::Const(n) => End {
+                from: at.base,
+                offset: offset(at.offset + n)?,
+                add: None,
+            },
+            Length::Variable => {
+                let registry = self.graph.registry();
+                let expr =
+                    registry
+                        .header(header)
+                        .length
+                        .as_ref()
+                        .ok_or(CompileError::Unreachable(
+                            registry.header(header).name.clone(),
+                        ))?;
+                let len = HeaderAt {
+                    registry,
+                    header,
+                    at,
+                }
+                .value(b, expr)?;
+                End {
+                    from: at.base,
+                    offset: offset(at.offset)?,
+                    add: Some(len),
+                }
+            }
+        })
+    }
+}
+
+/// How to set a base to the end of a header.
+struct End {
+    from: BaseId,
+    offset: u16,
+    add: Option<vm::Reg>,
+}
+
+impl End {
+    fn set(&self, dst: BaseId) -> Insn {
+        Insn::SetBase {
+            dst,
+            from: Some(self.from),
+            offset: self.offset,
+            add: self.add,
+        }
+    }
+}
+
+/// For a header that can be a fragment: a rule for first fragments and one
+/// for later ones; otherwise one rule.
+fn fragment_variants(fragments: bool) -> Vec<Option<bool>> {
+    if fragments {
+        vec![Some(true), Some(false)]
+    } else {
+        vec![None]
+    }
+}
