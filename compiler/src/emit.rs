@@ -197,7 +197,7 @@ mod tests {
     const B: BaseId = BaseId(1);
 
     #[test]
-    fn nibble_fields_are_masked_in_place() {
+    fn nibble_fields_are_masked_into_a_fresh_register() {
         let mut r = RuleBuilder::new();
         let version = r
             .load_field(BitRange {
@@ -218,7 +218,7 @@ mod tests {
                     len: 1
                 },
                 Insn::Bitwise {
-                    dst: Reg(0),
+                    dst: Reg(1),
                     src: Reg(0),
                     mask: Value(vec![0xf0]),
                     xor: Value(vec![0])
