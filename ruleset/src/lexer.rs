@@ -111,7 +111,7 @@ pub enum Tok {
     #[regex(r"[A-Za-z_][A-Za-z0-9_\-]*")]
     Word,
     /// A word that starts with digits: `8021ad`.
-    #[regex(r"[0-9]+[A-Za-z_][A-Za-z0-9_\-]*")]
+    #[regex(r"[0-9]+[A-Za-z_][A-Za-z0-9_]*")]
     DigitWord,
     /// A decimal number.
     #[regex(r"[0-9]+")]

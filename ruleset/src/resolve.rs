@@ -1381,7 +1381,10 @@ impl<'a, 'c> Checker<'a, 'c> {
         let device = h.device.as_ref().map(|d| self.port(d, order)).transpose()?;
         let base = match &h.priority.name {
             None => 0,
-            Some(n) if n.name == "filter" && self.family == Family::Bridge => -200,
+            Some(n) if n.name == "filter" => match self.family {
+                Family::Bridge => -200,
+                Family::Netdev | Family::Inet => 0,
+            },
             Some(n) => {
                 return Err(Diagnostic::error(
                     n.span,

@@ -166,9 +166,11 @@ impl Parser<'_> {
             span: start,
         };
         while !matches!(self.peek(), Tok::RBrace | Tok::Eof) {
+            let before = self.pos;
             if self.header_item(&mut h).is_err() {
                 self.recover_decl_item();
             }
+            self.ensure_progress(before);
         }
         self.expect(Tok::RBrace, "`}`")?;
         h.span = self.since(start);

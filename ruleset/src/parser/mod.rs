@@ -142,6 +142,7 @@ impl<'l> Parser<'l> {
                 break;
             }
             let saved = self.nl_skip;
+            let before = self.pos;
             match self.top_item() {
                 Ok(Some(item)) => {
                     items.push(item);
@@ -156,6 +157,7 @@ impl<'l> Parser<'l> {
                     self.recover_line();
                 }
             }
+            self.ensure_progress(before);
         }
         File { items }
     }
@@ -370,6 +372,14 @@ impl<'l> Parser<'l> {
         }
     }
 
+    /// After an error at `before`, makes sure the cursor moved, so that a
+    /// token no rule can consume (a stray `}`) cannot stall a loop.
+    fn ensure_progress(&mut self, before: usize) {
+        if self.pos == before && self.toks[self.pos].tok != Tok::Eof {
+            self.pos += 1;
+        }
+    }
+
     /// Skips a whole `{ ... }` block when the current token opens one.
     fn skip_block(&mut self) {
         if self.toks[self.pos].tok != Tok::LBrace {
@@ -524,6 +534,7 @@ impl<'l> Parser<'l> {
                 Tok::Eof => return Err(self.expected("`}` closing the table")),
                 _ => {}
             }
+            let before = self.pos;
             match self.table_item() {
                 Ok(item) => {
                     items.push(item);
@@ -536,6 +547,7 @@ impl<'l> Parser<'l> {
                     self.recover_line();
                 }
             }
+            self.ensure_progress(before);
         }
         Ok(Table {
             family,
@@ -614,6 +626,7 @@ impl<'l> Parser<'l> {
                 Tok::Eof => return Err(self.expected("`}` closing the chain")),
                 _ => {}
             }
+            let before = self.pos;
             let result = if self.is_word("type") {
                 self.hook().map(|h| chain.hook = Some(h))
             } else if self.is_word("policy") {
@@ -628,6 +641,7 @@ impl<'l> Parser<'l> {
                 self.nl_skip = 0;
                 self.recover_line();
             }
+            self.ensure_progress(before);
         }
         chain.span = self.since(start);
         Ok(chain)
@@ -713,6 +727,7 @@ impl<'l> Parser<'l> {
                 Tok::Eof => return Err(self.expected("`}` closing the set")),
                 _ => {}
             }
+            let before = self.pos;
             if self
                 .set_item(&mut decl)
                 .and_then(|()| self.end_of_item())
@@ -721,6 +736,7 @@ impl<'l> Parser<'l> {
                 self.nl_skip = 0;
                 self.recover_line();
             }
+            self.ensure_progress(before);
         }
         decl.span = self.since(start);
         Ok(decl)

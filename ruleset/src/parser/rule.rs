@@ -236,7 +236,14 @@ impl Parser<'_> {
         if self.eat_word("set") {
             let value = if self.is_expr_start(false) {
                 let key = self.expr()?;
-                self.expect_keyword("map")?;
+                if !self.is_word("map") {
+                    let span = key.span();
+                    return Err(self.unsupported(
+                        span,
+                        "expressions as values of `set` (only constants and `map` lookups)",
+                    ));
+                }
+                self.bump();
                 let map = self.map_ref()?;
                 SetValue::Map { key, map }
             } else {
