@@ -1,5 +1,16 @@
 //! The switch daemon and its command-line client.
 //!
 //! - [`ctl`]: the `switchctl` subcommands, one module each.
+//! - [`config`]: the daemon's configuration (RON file and flags).
+//! - [`classify`]: the per-frame decision the ruleset makes.
+//! - [`l2`]: the L2 switch (MAC learning, VLAN membership).
+//! - [`port`]: ports (AF_PACKET and in-memory).
+//! - [`worker`]: the per-thread forwarding loop; [`stats`]: its counters.
 
+pub mod classify;
+pub mod config;
 pub mod ctl;
+pub mod l2;
+pub mod port;
+pub mod stats;
+pub mod worker;
