@@ -63,3 +63,91 @@ pub fn compute(region: &[u8]) -> u16 {
         .sum();
     !fold(acc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic byte stream for test data.
+    fn bytes(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// Writes of every length at every offset, the region starting at an
+    /// even or odd frame offset, the field before or after the write: the
+    /// update equals a recomputation.
+    #[test]
+    fn update_equals_recomputation() {
+        for region_start in [0usize, 1, 14, 15] {
+            for region_len in [20usize, 21, 40] {
+                for field_rel in [0usize, 10, 16] {
+                    for start_rel in 0..region_len {
+                        for len in 1..=(region_len - start_rel).min(9) {
+                            if start_rel < field_rel + 2 && field_rel < start_rel + len {
+                                continue;
+                            }
+                            let seed =
+                                (region_start * 7919 + region_len * 104_729 + start_rel * 31 + len)
+                                    as u64;
+                            let mut frame = bytes(seed, region_start + region_len + 3);
+                            let field = region_start + field_rel;
+                            frame[field] = 0;
+                            frame[field + 1] = 0;
+                            let c = compute(&frame[region_start..region_start + region_len]);
+                            frame[field..field + 2].copy_from_slice(&c.to_be_bytes());
+                            let start = region_start + start_rel;
+                            let old = frame[start..start + len].to_vec();
+                            frame[start..start + len].copy_from_slice(&bytes(seed ^ 0xabc, len));
+                            update(&mut frame, field, start, &old, false);
+                            let got = u16::from_be_bytes([frame[field], frame[field + 1]]);
+                            frame[field] = 0;
+                            frame[field + 1] = 0;
+                            let want = compute(&frame[region_start..region_start + region_len]);
+                            assert_eq!(
+                                got, want,
+                                "region {region_start}+{region_len} field {field_rel} write {start_rel}+{len}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_means_none() {
+        // A field of 0 is left alone.
+        let mut frame = vec![0, 0, 1, 2];
+        update(&mut frame, 0, 2, &[9, 9], true);
+        assert_eq!(frame, [0, 0, 1, 2]);
+        // A result of 0 is sent as 0xffff. Region: checksum, then 00 01
+        // (sum 0x0001, checksum 0xfffe); the write makes it ff ff, whose
+        // checksum is 0.
+        let mut frame = vec![0xff, 0xfe, 0x00, 0x01];
+        frame[2] = 0xff;
+        frame[3] = 0xff;
+        update(&mut frame, 0, 2, &[0x00, 0x01], true);
+        assert_eq!(&frame[..2], &[0xff, 0xff]);
+        let mut plain = vec![0xff, 0xfe, 0xff, 0xff];
+        update(&mut plain, 0, 2, &[0x00, 0x01], false);
+        assert_eq!(&plain[..2], &[0, 0]);
+    }
+
+    #[test]
+    fn field_outside_or_overwritten_is_left_alone() {
+        let mut frame = vec![1, 2, 3];
+        update(&mut frame, 2, 0, &[0], false);
+        assert_eq!(frame, [1, 2, 3]);
+        let mut frame = vec![1, 2, 3, 4];
+        update(&mut frame, 0, 1, &[0, 0], false);
+        assert_eq!(frame, [1, 2, 3, 4]);
+    }
+}

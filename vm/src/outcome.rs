@@ -214,3 +214,69 @@ pub fn apply_edits(frame: &[u8], edits: &[Edit], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&frame[cursor.min(frame.len())..]);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert(at: usize, b: &[u8]) -> Edit {
+        let mut bytes = [0; MAX_VALUE_BYTES];
+        bytes[..b.len()].copy_from_slice(b);
+        Edit::Insert {
+            at,
+            len: b.len() as u8,
+            bytes,
+        }
+    }
+
+    fn applied(frame: &[u8], edits: &[Edit]) -> Vec<u8> {
+        let mut out = Vec::new();
+        apply_edits(frame, edits, &mut out);
+        out
+    }
+
+    #[test]
+    fn edits_apply_in_offset_order() {
+        let f = [0, 1, 2, 3, 4, 5];
+        assert_eq!(applied(&f, &[]), f);
+        // Recorded out of order, applied by offset.
+        assert_eq!(
+            applied(&f, &[insert(4, &[0xb]), insert(1, &[0xa])]),
+            [0, 0xa, 1, 2, 3, 0xb, 4, 5]
+        );
+        // Same offset: in the order they ran.
+        assert_eq!(
+            applied(&f, &[insert(2, &[0xa]), insert(2, &[0xb])]),
+            [0, 1, 0xa, 0xb, 2, 3, 4, 5]
+        );
+        // A retag: remove 2 bytes and insert 2 at the same place, either order.
+        let retag = [0, 1, 0xa, 0xb, 4, 5];
+        assert_eq!(
+            applied(
+                &f,
+                &[Edit::Remove { at: 2, len: 2 }, insert(2, &[0xa, 0xb])]
+            ),
+            retag
+        );
+        assert_eq!(
+            applied(
+                &f,
+                &[insert(2, &[0xa, 0xb]), Edit::Remove { at: 2, len: 2 }]
+            ),
+            retag
+        );
+        // Overlapping removals remove each byte once; an insertion inside a
+        // removed range lands where the range was.
+        let edits = [
+            Edit::Remove { at: 1, len: 3 },
+            Edit::Remove { at: 2, len: 3 },
+            insert(3, &[0xc]),
+        ];
+        assert_eq!(applied(&f, &edits), [0, 0xc, 5]);
+        // At and past the end.
+        assert_eq!(
+            applied(&f, &[insert(6, &[9]), Edit::Remove { at: 5, len: 10 }]),
+            [0, 1, 2, 3, 4, 9]
+        );
+    }
+}

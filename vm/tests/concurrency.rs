@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{Engine, Interp, base_chain, load, program, rule, v, verdict};
+use common::{Engine, Interp, base_chain, load, lookup, program, rule, v, verdict};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use vm::runtime::MonotonicClock;
 use vm::{
-    CounterDecl, CounterId, Final, InputPort, Insn, Instance, Outcome, Packet, Policy, Reg,
-    SetDecl, SetElem, SetId, SetKind, Verdict, verify,
+    CounterDecl, CounterId, Final, InputPort, Insn, Instance, Outcome, Packet, Policy, SetDecl,
+    SetElem, SetId, SetKind, Verdict, verify,
 };
 
 const THREADS: usize = 4;
@@ -39,11 +39,7 @@ fn counters_are_exact_while_sets_change() {
             }]),
             rule(vec![
                 load(0, 0, 0, 2),
-                Insn::Lookup {
-                    src: Reg(0),
-                    set: SetId(0),
-                    negate: false,
-                },
+                lookup(0, 0, false),
                 Insn::Counter {
                     counter: CounterId(2),
                 },

@@ -459,15 +459,13 @@ fn chain_rule(g: &mut Gen, chain: usize, nchains: usize) -> Rule {
     if chain + 1 < nchains {
         let target = ChainId((chain + 1 + g.below(nchains - chain - 1)) as u16);
         ends.extend([Verdict::Jump(target), Verdict::Goto(target)]);
-        if chain + 1 < nchains - 1 || g.chance(50) {
-            if let Some(r) = regs.run_of(g, 1)
-                && g.chance(20)
-            {
-                insns.push(Insn::VmapLookup {
-                    src: Reg(r),
-                    map: MapId(1),
-                });
-            }
+        if let Some(r) = regs.run_of(g, 1)
+            && g.chance(20)
+        {
+            insns.push(Insn::VmapLookup {
+                src: Reg(r),
+                map: MapId(1),
+            });
         }
     }
     if g.chance(70) {

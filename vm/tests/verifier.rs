@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    base_chain, chain, cmp, load, load_key, matcher, program, rule, set_base, v, verdict,
+    base_chain, chain, cmp, exact, load, load_key, lookup, matcher, program, rule, set_base,
+    set_key, v, verdict,
 };
 use vm::verifier::Loc;
 use vm::{
@@ -30,13 +31,6 @@ fn at(rule: usize, insn: usize) -> Loc {
         chain: Some((ChainId(0), "t/in".into())),
         rule,
         insn,
-    }
-}
-
-fn exact(bytes: &[u8]) -> SetElem {
-    SetElem {
-        low: vec![v(bytes)],
-        high: vec![v(bytes)],
     }
 }
 
@@ -96,11 +90,7 @@ fn value_past_last_register() {
     let mut p = matcher(vec![
         load(15, 0, 0, 4),
         load(14, 0, 4, 4),
-        Insn::Lookup {
-            src: Reg(15),
-            set: SetId(0),
-            negate: false,
-        },
+        lookup(15, 0, false),
     ]);
     p.sets = vec![SetDecl {
         name: "s".into(),
@@ -168,14 +158,7 @@ fn undefined_key() {
 
 #[test]
 fn undefined_set() {
-    let e = insn_err(vec![
-        load(0, 0, 0, 1),
-        Insn::Lookup {
-            src: Reg(0),
-            set: SetId(0),
-            negate: false,
-        },
-    ]);
+    let e = insn_err(vec![load(0, 0, 0, 1), lookup(0, 0, false)]);
     assert_eq!(
         e,
         VerifyError::UndefinedSet {
@@ -291,7 +274,7 @@ fn undefined_chain() {
         },
     ]);
     p.maps = vec![vmap(vec![MapElem {
-        key: exact(&[1]),
+        key: exact(&[&[1]]),
         data: MapValue::Verdict(Verdict::Goto(ChainId(9))),
     }])];
     assert_eq!(
@@ -493,7 +476,7 @@ fn set_elements_must_fit_the_key() {
     use vm::runtime::ElemError;
     let cases = [
         (
-            exact(&[1, 2, 3]),
+            exact(&[&[1, 2, 3]]),
             ElemError::Width {
                 component: 0,
                 expected: 2,
@@ -520,7 +503,7 @@ fn set_elements_must_fit_the_key() {
     ];
     for (elem, source) in cases {
         let mut p = matcher(vec![]);
-        p.sets = vec![set(vec![2], vec![exact(&[0, 1]), elem])];
+        p.sets = vec![set(vec![2], vec![exact(&[&[0, 1]]), elem])];
         assert_eq!(
             err(p),
             VerifyError::SetElement {
@@ -673,13 +656,7 @@ fn parse_only_instructions() {
             }
         );
     }
-    let e = insn_err(vec![
-        load(0, 0, 0, 4),
-        Insn::SetKey {
-            dst: KeyId(0),
-            src: Reg(0),
-        },
-    ]);
+    let e = insn_err(vec![load(0, 0, 0, 4), set_key(0, 0)]);
     assert_eq!(
         e,
         VerifyError::ParseOnly {
@@ -829,7 +806,7 @@ fn no_cycles() {
         chain("t/b", vec![rule(vec![verdict(Verdict::Jump(ChainId(1)))])]),
     ]);
     p.maps = vec![vmap(vec![MapElem {
-        key: exact(&[1]),
+        key: exact(&[&[1]]),
         data: MapValue::Verdict(Verdict::Jump(ChainId(2))),
     }])];
     assert!(matches!(err(p), VerifyError::Cycle { .. }));

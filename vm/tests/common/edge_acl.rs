@@ -8,11 +8,13 @@
 //! Protocol knowledge lives here, in the tests and the benchmark, never in
 //! `vm/src`. Also builds the frames the benchmark and tests run.
 
-use super::{base_chain, chain, cmp, load, load_key, rule, set_base, v, verdict};
+use super::{
+    base_chain, chain, cmp, exact, imm, load, load_key, lookup, rule, set_base, set_key, v, verdict,
+};
 use vm::{
-    AluOp, BaseId, CmpOp, CounterDecl, CounterId, Insn, KeyId, LimitDecl, LimitId, LimitUnit,
-    MapData, MapDecl, MapElem, MapId, MapValue, Meta, Operand, Policy, Program, Reg, SetDecl,
-    SetElem, SetId, SetKind, SourceRef, Value, Verdict,
+    AluOp, BaseId, CmpOp, CounterDecl, CounterId, Insn, LimitDecl, LimitId, LimitUnit, MapData,
+    MapDecl, MapElem, MapId, MapValue, Meta, Operand, Policy, Program, Reg, SetDecl, SetElem,
+    SetKind, SourceRef, Value, Verdict,
 };
 
 /// Base slots.
@@ -37,13 +39,6 @@ const ICMP6: u8 = 58;
 
 fn key4(k: &[u8; 2]) -> Vec<u8> {
     vec![0, 0, k[0], k[1]]
-}
-
-fn exact(parts: &[&[u8]]) -> SetElem {
-    SetElem {
-        low: parts.iter().map(|p| v(p)).collect(),
-        high: parts.iter().map(|p| v(p)).collect(),
-    }
 }
 
 fn prefix4(addr: [u8; 4], len: u32) -> SetElem {
@@ -84,10 +79,7 @@ fn parse_section() -> Vec<vm::Rule> {
         // Untagged: the ethertype is the protocol, the network header at 14.
         rule(vec![
             load(0, LL, 12, 2),
-            Insn::SetKey {
-                dst: KeyId(PROTOCOL),
-                src: Reg(0),
-            },
+            set_key(PROTOCOL, 0),
             set_base(NH, Some(LL), 14),
         ]),
         // One outer 802.1Q tag is taken off before the hook.
@@ -95,10 +87,7 @@ fn parse_section() -> Vec<vm::Rule> {
             load(0, LL, 12, 2),
             cmp(0, CmpOp::Eq, &ETH_VLAN),
             load(1, LL, 16, 2),
-            Insn::SetKey {
-                dst: KeyId(PROTOCOL),
-                src: Reg(1),
-            },
+            set_key(PROTOCOL, 1),
             set_base(NH, Some(LL), 18),
         ]),
         // IPv4: version 4, ihl >= 5, total length within the frame and at
@@ -144,10 +133,7 @@ fn parse_section() -> Vec<vm::Rule> {
                 b: Reg(6),
             },
             load(7, NH, 9, 1),
-            Insn::SetKey {
-                dst: KeyId(L4PROTO),
-                src: Reg(7),
-            },
+            set_key(L4PROTO, 7),
             load(8, NH, 6, 2),
             Insn::Bitwise {
                 dst: Reg(8),
@@ -197,10 +183,7 @@ fn parse_section() -> Vec<vm::Rule> {
                 b: Reg(4),
             },
             load(5, NH, 6, 1),
-            Insn::SetKey {
-                dst: KeyId(L4PROTO),
-                src: Reg(5),
-            },
+            set_key(L4PROTO, 5),
             set_base(TH, Some(NH), 40),
         ]),
     ]
@@ -230,11 +213,7 @@ pub fn program() -> Program {
             "ether saddr @blocked_macs drop",
             vec![
                 load(0, LL, 6, 6),
-                Insn::Lookup {
-                    src: Reg(0),
-                    set: SetId(0),
-                    negate: false,
-                },
+                lookup(0, 0, false),
                 verdict(Verdict::Drop),
             ],
         ),
@@ -256,11 +235,7 @@ pub fn program() -> Program {
                 ip4().to_vec(),
                 vec![
                     load(1, NH, 12, 4),
-                    Insn::Lookup {
-                        src: Reg(1),
-                        set: SetId(1),
-                        negate: false,
-                    },
+                    lookup(1, 1, false),
                     Insn::Counter {
                         counter: CounterId(1),
                     },
@@ -386,11 +361,7 @@ pub fn program() -> Program {
                 vec![
                     load(2, NH, 16, 4),
                     load(3, TH, 2, 2),
-                    Insn::Lookup {
-                        src: Reg(2),
-                        set: SetId(2),
-                        negate: false,
-                    },
+                    lookup(2, 2, false),
                     Insn::Counter {
                         counter: CounterId(2),
                     },
@@ -407,11 +378,7 @@ pub fn program() -> Program {
                 l4(TCP).to_vec(),
                 vec![
                     load(2, TH, 2, 2),
-                    Insn::Lookup {
-                        src: Reg(2),
-                        set: SetId(3),
-                        negate: false,
-                    },
+                    lookup(2, 3, false),
                     verdict(Verdict::Accept),
                 ],
             ]
@@ -531,10 +498,7 @@ pub fn program() -> Program {
                         xor: v(&[0]),
                     },
                     cmp(1, CmpOp::Eq, &[46 << 2]),
-                    Insn::Imm {
-                        dst: Reg(2),
-                        value: v(&[0, 0, 0, 46]),
-                    },
+                    imm(2, &[0, 0, 0, 46]),
                     Insn::SetMark { src: Reg(2) },
                 ],
             ]

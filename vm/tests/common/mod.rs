@@ -118,6 +118,39 @@ pub fn cmp(src: u8, op: CmpOp, value: &[u8]) -> Insn {
     }
 }
 
+/// `lookup rSRC [not] in @sSET`.
+pub fn lookup(src: u8, set: u16, negate: bool) -> Insn {
+    Insn::Lookup {
+        src: Reg(src),
+        set: vm::SetId(set),
+        negate,
+    }
+}
+
+/// An exact set element: one value per key component.
+pub fn exact(parts: &[&[u8]]) -> vm::SetElem {
+    vm::SetElem {
+        low: parts.iter().map(|p| v(p)).collect(),
+        high: parts.iter().map(|p| v(p)).collect(),
+    }
+}
+
+/// `imm rDST, VALUE`.
+pub fn imm(dst: u8, value: &[u8]) -> Insn {
+    Insn::Imm {
+        dst: Reg(dst),
+        value: v(value),
+    }
+}
+
+/// `setkey KEY = rSRC`.
+pub fn set_key(key: u8, src: u8) -> Insn {
+    Insn::SetKey {
+        dst: KeyId(key),
+        src: Reg(src),
+    }
+}
+
 /// `loadkey rDST, KEY`.
 pub fn load_key(dst: u8, key: u8) -> Insn {
     Insn::LoadKey {
@@ -184,14 +217,29 @@ pub fn run_on<E: Engine>(
     frame: &[u8],
     port: &InputPort,
 ) -> Outcome {
-    let mut bytes = frame.to_vec();
     let mut out = Outcome::new();
     engine.run(
         instance,
         Packet {
-            frame: &mut bytes,
+            frame: &mut frame.to_vec(),
             port,
             mark: 0,
+        },
+        &mut out,
+    );
+    out
+}
+
+/// Runs a frame in place (payload writes change it) with a starting mark,
+/// received on an unnamed port.
+pub fn run_mut<E: Engine>(engine: &E, instance: &Instance, frame: &mut [u8], mark: u32) -> Outcome {
+    let mut out = Outcome::new();
+    engine.run(
+        instance,
+        Packet {
+            frame,
+            port: &InputPort::unnamed(),
+            mark,
         },
         &mut out,
     );

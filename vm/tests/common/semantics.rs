@@ -13,13 +13,6 @@ use vm::{
     SetKind, ShiftDir, apply_edits,
 };
 
-fn exact(parts: &[&[u8]]) -> SetElem {
-    SetElem {
-        low: parts.iter().map(|p| v(p)).collect(),
-        high: parts.iter().map(|p| v(p)).collect(),
-    }
-}
-
 fn interval(low: &[u8], high: &[u8]) -> SetElem {
     SetElem {
         low: vec![v(low)],
@@ -121,14 +114,8 @@ pub fn absent_bases_and_keys<E: Engine>(e: &E) {
     // Set then cleared.
     let mut p = matcher(vec![load_key(0, 0)]);
     p.parse.push(rule(vec![
-        Insn::Imm {
-            dst: Reg(0),
-            value: v(&[0, 0, 0, 7]),
-        },
-        Insn::SetKey {
-            dst: KeyId(0),
-            src: Reg(0),
-        },
+        imm(0, &[0, 0, 0, 7]),
+        set_key(0, 0),
         Insn::ClearKey { dst: KeyId(0) },
     ]));
     assert!(!matches(e, &instance(p), &frame));
@@ -153,14 +140,8 @@ pub fn absent_bases_and_keys<E: Engine>(e: &E) {
         cmp(1, CmpOp::Eq, &[0, 0, 0, 14]),
     ]);
     p.parse.push(rule(vec![
-        Insn::Imm {
-            dst: Reg(0),
-            value: v(&[0, 0, 0, 7]),
-        },
-        Insn::SetKey {
-            dst: KeyId(1),
-            src: Reg(0),
-        },
+        imm(0, &[0, 0, 0, 7]),
+        set_key(1, 0),
         Insn::SetBase {
             dst: BaseId(1),
             from: Some(BaseId(0)),
@@ -295,14 +276,7 @@ pub fn prefix_by_interval_set<E: Engine>(e: &E) {
         ],
     )];
     let i = instance(with_sets(
-        vec![
-            load(0, 0, 0, 4),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: false,
-            },
-        ],
+        vec![load(0, 0, 0, 4), lookup(0, 0, false)],
         sets.clone(),
     ));
     for (addr, want) in [
@@ -319,17 +293,7 @@ pub fn prefix_by_interval_set<E: Engine>(e: &E) {
     ] {
         assert_eq!(matches(e, &i, &addr), want, "{addr:?}");
     }
-    let i = instance(with_sets(
-        vec![
-            load(0, 0, 0, 4),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: true,
-            },
-        ],
-        sets,
-    ));
+    let i = instance(with_sets(vec![load(0, 0, 0, 4), lookup(0, 0, true)], sets));
     assert!(!matches(e, &i, &[10, 9, 9, 9]));
     assert!(matches(e, &i, &[11, 9, 9, 9]));
     // Overlapping intervals in a set are merged: membership is the union.
@@ -339,14 +303,7 @@ pub fn prefix_by_interval_set<E: Engine>(e: &E) {
         vec![interval(&[0, 10], &[0, 20]), interval(&[0, 15], &[0, 30])],
     )];
     let i = instance(with_sets(
-        vec![
-            load(0, 0, 0, 2),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: false,
-            },
-        ],
+        vec![load(0, 0, 0, 2), lookup(0, 0, false)],
         merged,
     ));
     for (x, want) in [
@@ -412,14 +369,7 @@ pub fn lookups<E: Engine>(e: &E) {
         ],
     )];
     let i = instance(with_sets(
-        vec![
-            load(0, 0, 0, 2),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: false,
-            },
-        ],
+        vec![load(0, 0, 0, 2), lookup(0, 0, false)],
         sets.clone(),
     ));
     for (x, want) in [
@@ -431,17 +381,7 @@ pub fn lookups<E: Engine>(e: &E) {
     ] {
         assert_eq!(matches(e, &i, &x.to_be_bytes()), want);
     }
-    let i = instance(with_sets(
-        vec![
-            load(0, 0, 0, 2),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: true,
-            },
-        ],
-        sets,
-    ));
+    let i = instance(with_sets(vec![load(0, 0, 0, 2), lookup(0, 0, true)], sets));
     assert!(!matches(e, &i, &[0, 22]));
     assert!(matches(e, &i, &[0, 23]));
     // Elements added and deleted at run time take effect at once.
@@ -458,17 +398,7 @@ pub fn lookups<E: Engine>(e: &E) {
 
 pub fn concatenated_keys<E: Engine>(e: &E) {
     // ip saddr . tcp dport: each component at a new register (r0, r1).
-    let insns = || {
-        vec![
-            load(0, 0, 0, 4),
-            load(1, 0, 4, 2),
-            Insn::Lookup {
-                src: Reg(0),
-                set: SetId(0),
-                negate: false,
-            },
-        ]
-    };
+    let insns = || vec![load(0, 0, 0, 4), load(1, 0, 4, 2), lookup(0, 0, false)];
     let hash = vec![set(
         vec![4, 2],
         SetKind::Hash,
@@ -704,13 +634,7 @@ fn run_chains<E: Engine>(
 }
 
 fn mark(n: u32) -> Vec<Insn> {
-    vec![
-        Insn::Imm {
-            dst: Reg(0),
-            value: v(&n.to_be_bytes()),
-        },
-        Insn::SetMark { src: Reg(0) },
-    ]
+    vec![imm(0, &n.to_be_bytes()), Insn::SetMark { src: Reg(0) }]
 }
 
 /// An instruction that always breaks: a load past any test frame.
@@ -991,16 +915,7 @@ pub fn mark_semantics<E: Engine>(e: &E) {
         cmp(0, CmpOp::Eq, &[0, 0, 0, 3]),
     ]));
     let mut frame = [0u8; 1];
-    let mut out = Outcome::new();
-    e.run(
-        &i,
-        Packet {
-            frame: &mut frame,
-            port: &InputPort::unnamed(),
-            mark: 3,
-        },
-        &mut out,
-    );
+    let out = run_mut(e, &i, &mut frame, 3);
     assert_eq!((out.verdict, out.mark), (Final::Accept, 3));
 }
 
@@ -1222,6 +1137,24 @@ pub fn store_fixes_checksums<E: Engine>(e: &E) {
             zero_means_none: true,
         },
     ];
+    // `value` stored at nh + `off`, fixing both checksums.
+    let store = |value: &[u8], off: u16| {
+        let mut p = matcher(vec![
+            imm(0, value),
+            Insn::Store {
+                base: BaseId(1),
+                offset: off,
+                len: value.len() as u8,
+                src: Reg(0),
+                checksums: fixes.clone(),
+            },
+        ]);
+        p.parse.push(rule(vec![
+            set_base(1, Some(0), 14),
+            set_base(2, Some(1), 20),
+        ]));
+        instance(p)
+    };
     // Writes of every width at every offset of the header but the checksum.
     for len in [1u8, 2, 3, 4, 5] {
         for off in 0..(20 - u16::from(len)) {
@@ -1231,35 +1164,9 @@ pub fn store_fixes_checksums<E: Engine>(e: &E) {
             let value: Vec<u8> = (0..len)
                 .map(|k| 0x5a ^ (off as u8) ^ k.wrapping_mul(37))
                 .collect();
-            let mut p = matcher(vec![
-                Insn::Imm {
-                    dst: Reg(0),
-                    value: v(&value),
-                },
-                Insn::Store {
-                    base: BaseId(1),
-                    offset: off,
-                    len,
-                    src: Reg(0),
-                    checksums: fixes.clone(),
-                },
-            ]);
-            p.parse.push(rule(vec![
-                set_base(1, Some(0), 14),
-                set_base(2, Some(1), 20),
-            ]));
-            let i = instance(p);
+            let i = store(&value, off);
             let mut bytes = frame.clone();
-            let mut out = Outcome::new();
-            e.run(
-                &i,
-                Packet {
-                    frame: &mut bytes,
-                    port: &InputPort::unnamed(),
-                    mark: 0,
-                },
-                &mut out,
-            );
+            let out = run_mut(e, &i, &mut bytes, 0);
             assert_eq!(out.verdict, Final::Accept);
             let at = 14 + usize::from(off);
             assert_eq!(&bytes[at..at + usize::from(len)], &value[..]);
@@ -1285,51 +1192,16 @@ pub fn store_fixes_checksums<E: Engine>(e: &E) {
         }
     }
     // A zero "no checksum" field stays zero.
-    let mut p = matcher(vec![
-        Insn::Imm {
-            dst: Reg(0),
-            value: v(&[9]),
-        },
-        Insn::Store {
-            base: BaseId(1),
-            offset: 8,
-            len: 1,
-            src: Reg(0),
-            checksums: fixes.clone(),
-        },
-    ]);
-    p.parse.push(rule(vec![
-        set_base(1, Some(0), 14),
-        set_base(2, Some(1), 20),
-    ]));
-    let i = instance(p);
+    let i = store(&[9], 8);
     let mut bytes = frame.clone();
     bytes[40] = 0;
     bytes[41] = 0;
-    let mut out = Outcome::new();
-    e.run(
-        &i,
-        Packet {
-            frame: &mut bytes,
-            port: &InputPort::unnamed(),
-            mark: 0,
-        },
-        &mut out,
-    );
+    run_mut(e, &i, &mut bytes, 0);
     assert_eq!(&bytes[40..42], &[0, 0]);
     // A store past the end of the frame breaks and writes nothing.
     let mut short = frame[..20].to_vec();
     let before = short.clone();
-    let mut out = Outcome::new();
-    e.run(
-        &i,
-        Packet {
-            frame: &mut short,
-            port: &InputPort::unnamed(),
-            mark: 0,
-        },
-        &mut out,
-    );
+    let out = run_mut(e, &i, &mut short, 0);
     assert_eq!((out.verdict, short), (Final::Drop, before));
 }
 
@@ -1347,10 +1219,7 @@ pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
             offset: 4,
             len: 2,
         },
-        Insn::Imm {
-            dst: Reg(0),
-            value: v(&[0x77]),
-        },
+        imm(0, &[0x77]),
         Insn::Store {
             base: BaseId(0),
             offset: 0,
@@ -1362,16 +1231,7 @@ pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
     p.ports = vec!["m0".into(), "m1".into()];
     let i = instance(p);
     let mut frame = vec![0, 1, 2, 3, 4, 5, 6];
-    let mut out = Outcome::new();
-    e.run(
-        &i,
-        Packet {
-            frame: &mut frame,
-            port: &InputPort::unnamed(),
-            mark: 0,
-        },
-        &mut out,
-    );
+    let out = run_mut(e, &i, &mut frame, 0);
     assert_eq!(out.verdict, Final::Accept);
     let mut sent = Vec::new();
     apply_edits(&frame, &out.edits, &mut sent);
