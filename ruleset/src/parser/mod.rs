@@ -616,6 +616,7 @@ impl<'l> Parser<'l> {
             rules: Vec::new(),
             span: start,
         };
+        let mut hook_failed = false;
         loop {
             self.skip_separators();
             match self.peek() {
@@ -628,11 +629,17 @@ impl<'l> Parser<'l> {
             }
             let before = self.pos;
             let result = if self.is_word("type") {
-                self.hook().map(|h| chain.hook = Some(h))
+                let r = self.hook().map(|h| chain.hook = Some(h));
+                hook_failed |= r.is_err();
+                r
             } else if self.is_word("policy") {
                 self.bump();
-                self.expect_word("`accept` or `drop`")
-                    .map(|p| chain.policy = Some(p))
+                // After a broken hook declaration its policy is no error of its own.
+                self.expect_word("`accept` or `drop`").map(|p| {
+                    if !hook_failed {
+                        chain.policy = Some(p);
+                    }
+                })
             } else {
                 self.rule().map(|r| chain.rules.push(r))
             };
