@@ -367,7 +367,7 @@ impl Parser<'_> {
         }
         if level == 2 && self.eat_word("not") {
             let start = self.toks[self.pos - 1].span;
-            let e = self.hexpr_level(h, level)?;
+            let e = self.nested(|p| p.hexpr_level(h, level))?;
             return Ok(HExpr::Not(Box::new(e), self.since(start)));
         }
         let start = self.cur().span;
@@ -394,7 +394,7 @@ impl Parser<'_> {
             Tok::Number | Tok::Hex => Ok(HExpr::Num(self.expect_num("a number")?)),
             Tok::LParen => {
                 self.bump();
-                let e = self.hexpr(h)?;
+                let e = self.nested(|p| p.hexpr(h))?;
                 self.expect(Tok::RParen, "`)`")?;
                 Ok(e)
             }

@@ -77,6 +77,9 @@ const UNSUPPORTED_WORDS: &[(&str, &str)] = &[
     ("inner", "inner header matches"),
 ];
 
+/// Deepest nesting of parentheses, braces and `!` in one value or expression.
+const MAX_NESTING: u32 = 32;
+
 /// Meta keys nftables allows without `meta` in front.
 const UNQUALIFIED_META: &[&str] = &[
     "mark",
@@ -117,6 +120,8 @@ pub struct Parser<'l> {
     /// Greater than zero while newlines are insignificant (inside braces,
     /// parentheses and declarations).
     nl_skip: u32,
+    /// How deeply values and expressions are nested right now.
+    depth: u32,
 }
 
 impl<'l> Parser<'l> {
@@ -130,6 +135,7 @@ impl<'l> Parser<'l> {
             toks,
             pos: 0,
             nl_skip: 0,
+            depth: 0,
         }
     }
 
@@ -338,6 +344,24 @@ impl<'l> Parser<'l> {
             "not supported by jitswitch yet",
         );
         self.report(d)
+    }
+
+    /// Runs `f` one nesting level deeper; past [`MAX_NESTING`] levels it is
+    /// an error (so no input can exhaust the stack).
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_NESTING {
+            let span = self.cur().span;
+            let d = Diagnostic::error(
+                span,
+                "nested too deeply",
+                format!("more than {MAX_NESTING} levels of nesting"),
+            );
+            return Err(self.report(d));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     /// Skips `;` and newlines between items.

@@ -568,11 +568,11 @@ impl Parser<'_> {
                     span: t.span,
                 }));
             }
-            Tok::LBrace => return Ok(Value::Set(self.set_lit()?)),
+            Tok::LBrace => return Ok(Value::Set(self.nested(Self::set_lit)?)),
             Tok::LParen => {
                 self.bump();
                 self.nl_skip += 1;
-                let v = self.value_top(true);
+                let v = self.nested(|p| p.value_top(true));
                 self.nl_skip -= 1;
                 let v = v?;
                 self.expect(Tok::RParen, "`)`")?;
@@ -580,7 +580,7 @@ impl Parser<'_> {
             }
             Tok::Bang => {
                 self.bump();
-                let v = self.value_prim()?;
+                let v = self.nested(Self::value_prim)?;
                 return Ok(Value::Not(Box::new(v), self.since(t.span)));
             }
             _ => return Err(self.expected("a value")),
