@@ -2,4 +2,6 @@
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
 
 pub mod check;
+pub mod compile;
+pub mod test;
 pub mod trace;
