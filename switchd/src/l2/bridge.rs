@@ -27,6 +27,20 @@ pub enum Switched {
     Filtered,
 }
 
+/// A MAC address printed as `02:00:00:00:00:01`.
+struct MacFmt(Mac);
+
+impl std::fmt::Display for MacFmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
 fn mac(b: &[u8]) -> Mac {
     [b[0], b[1], b[2], b[3], b[4], b[5]]
 }
@@ -63,13 +77,11 @@ impl Bridge {
         let (dst, src) = (mac(&frame[0..6]), mac(&frame[6..12]));
         // Group addresses and the all-zero address are never a station.
         if src[0] & 1 == 0 && src != [0; 6] {
-            if self.fdb.learn(ingress.vlan, &src, input, now) == Learned::Moved {
-                tracing::debug!(
-                    vlan = ingress.vlan.get(),
-                    ?src,
-                    port = input.0,
-                    "station moved"
-                );
+            match self.fdb.learn(ingress.vlan, &src, input, now) {
+                Learned::Refreshed => {}
+                how => {
+                    tracing::debug!(vlan = ingress.vlan.get(), mac = %MacFmt(src), port = input.0, ?how, "station learned")
+                }
             }
         }
         if dst[0] & 1 == 0

@@ -113,6 +113,10 @@ impl VidSet {
 
 /// The VLAN role of a port.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per port; the VLAN bitmap inline keeps membership tests one load away"
+)]
 pub enum PortVlan {
     /// Untagged on the wire, member of one VLAN.
     Access(Vid),

@@ -110,7 +110,7 @@ impl MemoryPeer {
     pub fn inject(&self, frame: &[u8]) {
         let l = &self.link;
         let n = l.injected.fetch_add(1, Ordering::Relaxed) + 1;
-        if l.faults.drop_every != 0 && n % l.faults.drop_every == 0 {
+        if l.faults.drop_every != 0 && n.is_multiple_of(l.faults.drop_every) {
             return;
         }
         l.inbound

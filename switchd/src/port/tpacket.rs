@@ -149,8 +149,12 @@ pub fn frame_at(block: &mut [u8], at: usize) -> Result<RingFrame, BadBlock> {
 mod tests {
     use super::*;
 
-    /// A crafted block: (frame bytes, tp_len, vlan (tpid, tci) if any).
-    fn block(frames: &[(&[u8], usize, Option<(Option<u16>, u16)>)]) -> (Vec<u8>, Vec<usize>) {
+    /// A frame to craft: its bytes, `tp_len`, and the tag the kernel took
+    /// off (TPID if it says which, TCI).
+    type Crafted<'a> = (&'a [u8], usize, Option<(Option<u16>, u16)>);
+
+    /// A crafted block and the offsets of its frames.
+    fn block(frames: &[Crafted<'_>]) -> (Vec<u8>, Vec<usize>) {
         let mut b = vec![0u8; 8192];
         let first = 64;
         b[field::NUM_PKTS..field::NUM_PKTS + 4]
