@@ -182,12 +182,7 @@ impl<T: Tracer> Machine<'_, T> {
                     offset,
                     len,
                 } => match self.span(*base, *offset, usize::from(*len)) {
-                    Some(r) => {
-                        let mut buf = [0u8; MAX_VALUE_BYTES];
-                        let n = r.len();
-                        buf[..n].copy_from_slice(&self.frame[r]);
-                        self.put_bytes(*dst, &buf[..n])
-                    }
+                    Some(r) => put_bytes(&mut self.regs, *dst, &self.frame[r]),
                     None => false,
                 },
                 Insn::LoadBase { dst, base } => match self.base(*base) {
@@ -199,7 +194,7 @@ impl<T: Tracer> Machine<'_, T> {
                     None => false,
                 },
                 Insn::LoadMeta { dst, meta } => self.meta(*dst, *meta),
-                Insn::Imm { dst, value } => self.put_bytes(*dst, &value.0),
+                Insn::Imm { dst, value } => put_bytes(&mut self.regs, *dst, &value.0),
                 Insn::Bitwise {
                     dst,
                     src,
@@ -218,7 +213,7 @@ impl<T: Tracer> Machine<'_, T> {
                             {
                                 v[j] = (r & be(m)) ^ be(x);
                             }
-                            self.put_chunks(*dst, &v[..n])
+                            put_chunks(&mut self.regs, *dst, &v[..n])
                         }
                         _ => false,
                     }
@@ -452,28 +447,13 @@ impl<T: Tracer> Machine<'_, T> {
     }
 
     fn put(&mut self, dst: Reg, v: u32) -> bool {
-        self.put_chunks(dst, &[v])
-    }
-
-    fn put_chunks(&mut self, dst: Reg, v: &[u32]) -> bool {
-        let d = usize::from(dst.0);
-        match self.regs.get_mut(d..d + v.len()) {
+        match self.regs.get_mut(usize::from(dst.0)) {
             Some(r) => {
-                r.copy_from_slice(v);
+                *r = v;
                 true
             }
             None => false,
         }
-    }
-
-    /// Writes a value given as bytes into `dst..` as big-endian chunks.
-    fn put_bytes(&mut self, dst: Reg, bytes: &[u8]) -> bool {
-        let mut v = [0u32; NUM_REGS];
-        let n = chunks_for(bytes.len());
-        for (c, b) in v.iter_mut().zip(bytes.chunks(4)) {
-            *c = be(b);
-        }
-        n <= NUM_REGS && self.put_chunks(dst, &v[..n])
     }
 
     /// The `len`-byte value in `src..` as bytes, into `buf`.
@@ -495,14 +475,8 @@ impl<T: Tracer> Machine<'_, T> {
         match meta {
             Meta::Len => self.put(dst, u32::try_from(self.frame.len()).unwrap_or(u32::MAX)),
             Meta::Iif => self.put(dst, self.port.id.map_or(u32::MAX, |p| u32::from(p.0))),
-            Meta::IifName => {
-                let name = self.port.name;
-                self.put_bytes(dst, &name)
-            }
-            Meta::IifAddr => {
-                let addr = self.port.addr;
-                self.put_bytes(dst, &addr)
-            }
+            Meta::IifName => put_bytes(&mut self.regs, dst, &self.port.name),
+            Meta::IifAddr => put_bytes(&mut self.regs, dst, &self.port.addr),
             Meta::Mark => self.put(dst, self.out.mark),
         }
     }
@@ -520,7 +494,7 @@ impl<T: Tracer> Machine<'_, T> {
             ShiftDir::Right => v.checked_shr(u32::from(bits)).unwrap_or(0),
         };
         let out = v.to_be_bytes();
-        self.put_bytes(dst, &out[MAX_VALUE_BYTES - len..])
+        put_bytes(&mut self.regs, dst, &out[MAX_VALUE_BYTES - len..])
     }
 
     fn map_lookup(&mut self, src: Reg, map: crate::insn::MapId, dst: Reg) -> bool {
@@ -540,7 +514,7 @@ impl<T: Tracer> Machine<'_, T> {
             _ => None,
         });
         match found.flatten() {
-            Some(n) => self.put_bytes(dst, &value[..n]),
+            Some(n) => put_bytes(&mut self.regs, dst, &value[..n]),
             None => false,
         }
     }
@@ -569,6 +543,35 @@ impl<T: Tracer> Machine<'_, T> {
             }
         }
         true
+    }
+}
+
+/// Writes chunks into `dst..`, copying register by register (short
+/// copies: a loop beats a call to `memcpy`).
+fn put_chunks(regs: &mut [u32; NUM_REGS], dst: Reg, v: &[u32]) -> bool {
+    let d = usize::from(dst.0);
+    match regs.get_mut(d..d + v.len()) {
+        Some(r) => {
+            for (r, v) in r.iter_mut().zip(v) {
+                *r = *v;
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes a value given as bytes into `dst..` as big-endian chunks.
+fn put_bytes(regs: &mut [u32; NUM_REGS], dst: Reg, bytes: &[u8]) -> bool {
+    let d = usize::from(dst.0);
+    match regs.get_mut(d..d + chunks_for(bytes.len())) {
+        Some(r) => {
+            for (r, c) in r.iter_mut().zip(bytes.chunks(4)) {
+                *r = be(c);
+            }
+            true
+        }
+        None => false,
     }
 }
 
