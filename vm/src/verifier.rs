@@ -507,49 +507,33 @@ impl Checker<'_> {
                 return Err(VerifyError::TooMany { what, count, max });
             }
         }
+        // Element shapes and overlaps are checked by building the tables
+        // the runtime will use.
         for (s, decl) in p.sets.iter().enumerate() {
-            let id = SetId(s as u16);
-            key_layout(&Loc::Set(id, decl.name.clone(), None), &decl.key)?;
-            for (e, elem) in decl.elements.iter().enumerate() {
-                let at = Loc::Set(id, decl.name.clone(), Some(e));
-                KeyLayout::new(&decl.key, decl.kind)
-                    .check(elem)
-                    .map_err(|source| VerifyError::SetElement { at, source })?;
+            let at = |e| Loc::Set(SetId(s as u16), decl.name.clone(), e);
+            key_layout(&at(None), &decl.key)?;
+            let layout = KeyLayout::new(&decl.key, decl.kind);
+            let elems = decl.elements.iter().map(|e| (e.clone(), ()));
+            if let Err((e, source)) = crate::runtime::Set::new(layout, true, elems) {
+                return Err(VerifyError::SetElement { at: at(e), source });
             }
         }
         for (m, decl) in p.maps.iter().enumerate() {
-            let at = Loc::Map(MapId(m as u16), decl.name.clone(), None);
-            key_layout(&at, &decl.key)?;
+            let at = |e| Loc::Map(MapId(m as u16), decl.name.clone(), e);
+            key_layout(&at(None), &decl.key)?;
             if let MapData::Value(len) = decl.data
                 && !(1..=MAX_VALUE_BYTES).contains(&usize::from(len))
             {
-                return Err(VerifyError::MapDataWidth {
-                    at,
-                    len: usize::from(len),
-                });
+                let len = usize::from(len);
+                return Err(VerifyError::MapDataWidth { at: at(None), len });
             }
-        }
-        // Overlaps are found by building the tables the runtime will use.
-        for (s, decl) in p.sets.iter().enumerate() {
-            let layout = KeyLayout::new(&decl.key, decl.kind);
-            if let Err((e, source)) = crate::runtime::Set::new(
-                layout,
-                true,
-                decl.elements.iter().map(|e| (e.clone(), ())),
-            ) {
-                let at = Loc::Set(SetId(s as u16), decl.name.clone(), Some(e));
-                return Err(VerifyError::SetElement { at, source });
-            }
-        }
-        for (m, decl) in p.maps.iter().enumerate() {
             let layout = KeyLayout::new(&decl.key, decl.kind);
             let elems = decl
                 .elements
                 .iter()
                 .map(|e| (e.key.clone(), e.data.clone()));
             if let Err((e, source)) = crate::runtime::Map::new(layout, false, elems) {
-                let at = Loc::Map(MapId(m as u16), decl.name.clone(), Some(e));
-                return Err(VerifyError::MapElement { at, source });
+                return Err(VerifyError::MapElement { at: at(e), source });
             }
         }
         Ok(())

@@ -10,6 +10,12 @@ pub trait Clock: Send + Sync {
     fn now_ns(&self) -> u64;
 }
 
+impl std::fmt::Debug for dyn Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({} ns)", self.now_ns())
+    }
+}
+
 /// The system's monotonic clock, counted from the clock's creation.
 #[derive(Debug)]
 pub struct MonotonicClock {

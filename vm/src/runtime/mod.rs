@@ -35,12 +35,6 @@ pub struct Instance {
     graph: Mutex<CallGraph>,
 }
 
-impl std::fmt::Debug for dyn Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Clock({} ns)", self.now_ns())
-    }
-}
-
 impl Instance {
     /// Instantiates `program` with fresh counters and full rate limiters,
     /// timed by `clock`.

@@ -169,18 +169,19 @@ enum Index<D> {
 impl<D: Clone> Table<D> {
     /// A table of `layout` holding `elems`; `merge_overlaps` is true for
     /// sets (overlapping intervals are merged) and false for maps (they are
-    /// refused). Fails with the index of the first element that does not fit.
+    /// refused). Fails with the index of the first element that does not
+    /// fit, or with no index when elements overlap.
     pub fn new(
         layout: KeyLayout,
         merge_overlaps: bool,
         elems: impl IntoIterator<Item = (SetElem, D)>,
-    ) -> Result<Table<D>, (usize, ElemError)> {
+    ) -> Result<Table<D>, (Option<usize>, ElemError)> {
         let mut map = BTreeMap::new();
         for (i, (elem, d)) in elems.into_iter().enumerate() {
-            layout.check(&elem).map_err(|e| (i, e))?;
+            layout.check(&elem).map_err(|e| (Some(i), e))?;
             map.insert(elem, d);
         }
-        let index = build_index(&layout, merge_overlaps, &map).map_err(|e| (0, e))?;
+        let index = build_index(&layout, merge_overlaps, &map).map_err(|e| (None, e))?;
         Ok(Table {
             layout,
             merge_overlaps,
