@@ -97,9 +97,6 @@ pub struct RuleLowering<'p, 'a> {
     placed: Vec<(HeaderId, Place)>,
     /// What the rule has proved about dependency subjects: one of these values.
     known: Vec<(CondSubject, Vec<u128>)>,
-    /// A dependency on the network or transport layer has been emitted
-    /// (after which a header stacked on the link header conflicts).
-    above_link: bool,
     /// The rule's statistics counter.
     counter: Option<vm::CounterId>,
     span: Span,
@@ -113,7 +110,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             b: RuleBuilder::new(),
             placed: Vec::new(),
             known: Vec::new(),
-            above_link: false,
             counter: None,
             span,
         }
@@ -224,23 +220,46 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     }
 
     /// nftables refuses a header stacked on the link header (a VLAN tag)
-    /// once a rule depends on the network or transport layer: the layers
-    /// above were found without it.
+    /// once the rule has settled which network protocol follows the link
+    /// layer (`ip saddr A vlan id 10`, `meta protocol ip vlan id 10`).
     fn check_stacking(&self, header: HeaderId, parent: HeaderId) -> Result<(), CompileError> {
         let parent_on_link = self
             .placed
             .iter()
             .find(|(h, _)| *h == parent)
             .is_none_or(|(_, at)| at.base == Layout::layer_base(Layer::Link));
-        if self.above_link && parent_on_link {
-            let name = |h: HeaderId| self.prog.registry().header(h).name.clone();
-            return Err(CompileError::ConflictingProtocols(format!(
-                "{} after a network or transport match ({} must come first)",
-                name(header),
-                name(header)
-            )));
+        let network = CondSubject::LayerKey(Layer::Network);
+        let settled = self
+            .known
+            .iter()
+            .find(|(s, _)| *s == network)
+            .and_then(|(_, v)| self.selected(network, v));
+        match settled {
+            Some(other) if parent_on_link && other != header => Err(self.conflict(other, header)),
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The header that `subject` having one of `values` leads to: the one
+    /// every value that names a protocol (by an edge) names, if they agree
+    /// and at least one does. Other values are protocols the registry does
+    /// not know (`ether type { 0x8100, 0x8101 }` leads to vlan).
+    fn selected(&self, subject: CondSubject, values: &[u128]) -> Option<HeaderId> {
+        let edges = &self.prog.registry().edges;
+        let target = |v: &u128| {
+            edges.iter().find_map(|e| {
+                let last = e.conds.last()?;
+                (last.subject == subject && last.values.contains(v)).then_some(e.target)
+            })
+        };
+        let mut named = values.iter().filter_map(target);
+        let first = named.next()?;
+        named.all(|t| t == first).then_some(first)
+    }
+
+    fn conflict(&self, a: HeaderId, b: HeaderId) -> CompileError {
+        let name = |h: HeaderId| self.prog.registry().header(h).name.clone();
+        CompileError::ConflictingProtocols(format!("{} vs. {}", name(a), name(b)))
     }
 
     fn layer_place(&mut self, layer: Layer) -> Place {
@@ -269,24 +288,23 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         })
     }
 
-    /// Emits a dependency condition unless the rule already proved it.
+    /// Emits a dependency condition unless the rule already proved it. A
+    /// condition that contradicts a protocol the rule already settled is a
+    /// conflict; one that contradicts some other value is emitted (the rule
+    /// then never matches, as with nft).
     fn cond(&mut self, subject: CondSubject, values: &[u128]) -> Result<(), CompileError> {
         if let Some((_, known)) = self.known.iter().find(|(s, _)| *s == subject) {
-            let overlap: Vec<u128> = known
-                .iter()
-                .copied()
-                .filter(|v| values.contains(v))
-                .collect();
-            if overlap.is_empty() {
-                return Err(CompileError::ConflictingProtocols(format!(
-                    "{} cannot be both {} and {}",
-                    self.subject_name(subject),
-                    list(known),
-                    list(values)
-                )));
-            }
-            if overlap.len() == known.len() {
+            let overlap = known.iter().filter(|v| values.contains(v)).count();
+            if overlap == known.len() {
                 return Ok(());
+            }
+            if overlap == 0 {
+                if let (Some(had), Some(wants)) = (
+                    self.selected(subject, known),
+                    self.selected(subject, values),
+                ) {
+                    return Err(self.conflict(had, wants));
+                }
             }
         }
         if let CondSubject::LayerKey(Layer::Transport) = subject {
@@ -294,7 +312,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         }
         let load = match subject {
             CondSubject::LayerKey(layer) => {
-                self.above_link = true;
                 self.prog.layout.use_layer(layer);
                 let key = Layout::layer_key(layer)
                     .ok_or(CompileError::Unreachable("link layer key".into()))?;
@@ -441,7 +458,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 Source2::Bits(range)
             }
             Load::Meta(MetaRef::LayerKey(layer)) => {
-                self.above_link = true;
                 self.prog.layout.use_layer(layer);
                 Source2::Key(
                     Layout::layer_key(layer)
@@ -569,17 +585,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         self.read_key(key, &sources, right_aligned)
     }
 
-    fn note_header_of(&mut self, part: &KeyPart) {
-        if let Load::Field { header, .. } = part.load {
-            // Reached headers are already in `placed`; an explicit match
-            // makes its header the most recent context.
-            if let Some(i) = self.placed.iter().position(|(h, _)| *h == header) {
-                let entry = self.placed.remove(i);
-                self.placed.push(entry);
-            }
-        }
-    }
-
     // ---- matches ----
 
     fn matches(&mut self, m: &Match) -> Result<(), CompileError> {
@@ -591,9 +596,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             _ => false,
         };
         let loads = self.load_key(&m.key, named)?;
-        for part in &m.key {
-            self.note_header_of(part);
-        }
         self.relation(&m.key, &loads, &m.rel)?;
         self.remember(&m.key, &m.rel);
         Ok(())
@@ -635,10 +637,43 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             }
             _ => return,
         };
-        if matches!(subject, CondSubject::LayerKey(_)) {
-            self.above_link = true;
-        }
         self.learn(subject, values);
+        self.reach_edges();
+    }
+
+    /// Headers whose edge conditions the rule has now proved by explicit
+    /// matches are reached, and become the newest context: after
+    /// `ether type 0x8100`, an `ip` match depends on `vlan type ip`.
+    fn reach_edges(&mut self) {
+        let graph = self.prog.graph;
+        for edge in &graph.registry().edges {
+            if self.placed.iter().any(|(h, _)| *h == edge.target) {
+                continue;
+            }
+            let proved = edge.conds.iter().all(|c| {
+                let placed = match c.subject {
+                    CondSubject::Field { header, .. } => {
+                        self.placed.iter().any(|(h, _)| *h == header)
+                    }
+                    CondSubject::LayerKey(_) => true,
+                };
+                placed
+                    && self
+                        .known
+                        .iter()
+                        .any(|(s, v)| *s == c.subject && self.selected(*s, v) == Some(edge.target))
+            });
+            if !proved {
+                continue;
+            }
+            let at = match ParseGraph::source(edge) {
+                Source::Layer(layer) => Some(self.layer_place(layer)),
+                Source::Header(parent) => self.after(parent).ok(),
+            };
+            if let Some(at) = at {
+                self.placed.push((edge.target, at));
+            }
+        }
     }
 
     fn relation(
