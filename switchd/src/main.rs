@@ -124,7 +124,8 @@ fn run(cli: Cli) -> Result<()> {
         let mut probe = AfPacketPort::new(&p.name, group(i), ring);
         match probe.open() {
             Ok(()) => {}
-            Err(e) if e.is_down() => tracing::warn!("{e}; will retry"),
+            // The workers report it and retry.
+            Err(e) if e.is_down() => {}
             Err(e) => return Err(e).context("opening the ports"),
         }
     }

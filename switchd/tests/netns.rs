@@ -488,6 +488,65 @@ fn garbage_frames_do_not_crash_the_daemon() -> Result<()> {
 }
 
 #[test]
+fn ports_that_go_down_or_disappear_are_retried() -> Result<()> {
+    if !can_run() {
+        return Ok(());
+    }
+    let t = topology("down", 3)?;
+    for (i, h) in t.hosts.iter().enumerate() {
+        addr(h, "eth0", &format!("10.40.0.{}/24", i + 1))?;
+    }
+    let [h1, h2, _] = &t.hosts[..] else {
+        unreachable!()
+    };
+    let mut d = Daemon::start(
+        &t.sw,
+        &[
+            "--port", "s1", "--port", "s2", "--port", "s3", "--port", "s4",
+        ],
+    )?;
+    assert!(
+        d.log().contains("port s4 is down"),
+        "a missing port is reported:\n{}",
+        d.log()
+    );
+    assert!(ping(h1, "10.40.0.2")?);
+
+    t.sw.exec_checked(&["ip", "link", "set", "s2", "down"])?;
+    assert!(ping(h1, "10.40.0.3")?, "the other ports keep forwarding");
+    assert!(!ping(h1, "10.40.0.2")?);
+    t.sw.exec_checked(&["ip", "link", "set", "s2", "up"])?;
+    // Reopened within the backoff (at most 5 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ping(h1, "10.40.0.2")? {
+        assert!(
+            Instant::now() < deadline,
+            "s2 never came back:\n{}",
+            d.log()
+        );
+    }
+    assert!(d.log().contains("port is up again"), "{}", d.log());
+
+    // s3 disappears (its peer with it); s4 appears and is picked up.
+    t.sw.exec_checked(&["ip", "link", "del", "s3"])?;
+    let h4 = Netns::new("down-h4")?;
+    t.sw.add_veth("s4", "h4")?;
+    t.sw.exec_checked(&["ip", "link", "set", "h4", "netns", h4.name()])?;
+    h4.exec_checked(&["ip", "link", "set", "h4", "up"])?;
+    addr(&h4, "h4", "10.40.0.4/24")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ping(&h4, "10.40.0.1")? {
+        assert!(Instant::now() < deadline, "s4 never came up:\n{}", d.log());
+    }
+    assert!(ping(h2, "10.40.0.1")?);
+    assert!(d.alive());
+    let (status, log) = d.stop()?;
+    assert!(status.success(), "{status}\n{log}");
+    assert!(log.contains("port s3"), "the lost port is reported:\n{log}");
+    Ok(())
+}
+
+#[test]
 fn a_bad_configuration_is_reported_with_its_position() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("switchd-badcfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
