@@ -562,6 +562,7 @@ fn put_chunks(regs: &mut [u32; NUM_REGS], dst: Reg, v: &[u32]) -> bool {
 }
 
 /// Writes a value given as bytes into `dst..` as big-endian chunks.
+#[inline]
 fn put_bytes(regs: &mut [u32; NUM_REGS], dst: Reg, bytes: &[u8]) -> bool {
     let d = usize::from(dst.0);
     match regs.get_mut(d..d + chunks_for(bytes.len())) {
@@ -583,7 +584,13 @@ fn fits(dst: Reg, n: usize) -> bool {
 /// Up to 4 bytes as a big-endian number.
 #[inline]
 fn be(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b))
+    match *bytes {
+        [a] => u32::from(a),
+        [a, b] => u32::from(u16::from_be_bytes([a, b])),
+        [a, b, c] => u32::from_be_bytes([0, a, b, c]),
+        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+        _ => bytes.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b)),
+    }
 }
 
 /// Compares register chunks with a constant's chunks, chunk 0 first.
