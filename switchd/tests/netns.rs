@@ -51,18 +51,26 @@ impl Daemon {
             .spawn()
             .context("starting switchd")?;
         let d = Daemon { child, log };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !d.log().contains("switchd running") {
-            if Instant::now() > deadline {
-                bail!("switchd did not start:\n{}", d.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !d.logs("switchd running") {
+            bail!("switchd did not start:\n{}", d.log());
         }
         Ok(d)
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the log comes to contain `needle` within five seconds.
+    fn logs(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.log().contains(needle) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
     }
 
     fn alive(&mut self) -> bool {
@@ -223,6 +231,23 @@ fn capture(
     })
 }
 
+/// Sends `frame` from `from` once for each expectation, capturing the
+/// frames with `marker` at that expectation's host, and checks that the
+/// host saw exactly what it expects.
+fn deliveries(
+    from: &Netns,
+    frame: &[u8],
+    marker: &'static [u8],
+    expect: &[(&Netns, &[Seen], &str)],
+) -> Result<()> {
+    for (to, seen, why) in expect {
+        let send = || send_frames(from, vec![frame.to_vec()]);
+        let got = capture(to, Duration::from_millis(400), marker, send)?;
+        assert_eq!(&got, seen, "{why}");
+    }
+    Ok(())
+}
+
 /// A raw socket receiving every frame of `ifname` with its VLAN metadata
 /// (`PACKET_AUXDATA`), with a 50 ms timeout.
 fn raw_listener(ifname: &str) -> Result<OwnedFd> {
@@ -348,62 +373,31 @@ fn forwards_learns_floods_and_isolates_vlans() -> Result<()> {
         mac_of(h2, "eth0")?,
         mac_of(h4, "eth0")?,
     );
-    let wait = Duration::from_millis(400);
-
     // Unknown unicast from h1 is flooded in VLAN 10: h4 untagged, h2 tagged 10, not h3.
     let unknown = frame([2, 0x99, 0, 0, 0, 1], m1, None, b"FLOOD-ME");
-    let send = || send_frames(h1, vec![unknown.clone()]);
-    let untagged = Seen {
-        len: unknown.len(),
-        vid: None,
-    };
-    let tagged = |vid| Seen {
-        len: unknown.len() + 4,
-        vid: Some(vid),
-    };
-    assert_eq!(
-        capture(h4, wait, b"FLOOD-ME", send)?,
-        [untagged],
-        "h4 gets the flood"
-    );
-    assert_eq!(
-        capture(h2, wait, b"FLOOD-ME", send)?,
-        [tagged(10)],
-        "the trunk gets it tagged 10"
-    );
-    assert_eq!(capture(h3, wait, b"FLOOD-ME", send)?, [], "not in VLAN 20");
-
+    let (len, tagged) = (unknown.len(), |len| Seen { len, vid: Some(10) });
+    #[rustfmt::skip]
+    deliveries(h1, &unknown, b"FLOOD-ME", &[
+        (h4, &[Seen { len, vid: None }], "h4 gets the flood"),
+        (h2, &[tagged(len + 4)], "the trunk gets it tagged 10"),
+        (h3, &[], "not in VLAN 20"),
+    ])?;
     // A broadcast from the trunk tagged 20 reaches h3 only, untagged.
     let from_trunk = frame([0xff; 6], m2, Some(20), b"TRUNK-20");
-    let send = || send_frames(h2, vec![from_trunk.clone()]);
-    assert_eq!(
-        capture(h3, wait, b"TRUNK-20", send)?,
-        [Seen {
-            len: from_trunk.len() - 4,
-            vid: None
-        }]
-    );
-    assert_eq!(
-        capture(h1, wait, b"TRUNK-20", send)?,
-        [],
-        "VLAN 10 does not see VLAN 20"
-    );
-
+    let len = from_trunk.len() - 4;
+    #[rustfmt::skip]
+    deliveries(h2, &from_trunk, b"TRUNK-20", &[
+        (h3, &[Seen { len, vid: None }], "h3 gets it untagged"),
+        (h1, &[], "VLAN 10 does not see VLAN 20"),
+    ])?;
     // Known unicast from the trunk (tagged 10) to h1 goes to h1 only, untagged.
     let known = frame(m1, m2, Some(10), b"FOR-H1");
-    let send = || send_frames(h2, vec![known.clone()]);
-    assert_eq!(
-        capture(h1, wait, b"FOR-H1", send)?,
-        [Seen {
-            len: known.len() - 4,
-            vid: None
-        }]
-    );
-    assert_eq!(
-        capture(h4, wait, b"FOR-H1", send)?,
-        [],
-        "h4 does not: h1 is learned"
-    );
+    let len = known.len() - 4;
+    #[rustfmt::skip]
+    deliveries(h2, &known, b"FOR-H1", &[
+        (h1, &[Seen { len, vid: None }], "h1 gets it untagged"),
+        (h4, &[], "h4 does not: h1 is learned"),
+    ])?;
 
     let log = d.log();
     for (m, port, vlan) in [(m1, 0, 10), (m4, 3, 10), (m2, 1, 10), (m2, 1, 20)] {
@@ -506,7 +500,7 @@ fn ports_that_go_down_or_disappear_are_retried() -> Result<()> {
         ],
     )?;
     assert!(
-        d.log().contains("port s4 is down"),
+        d.logs("port s4 is down"),
         "a missing port is reported:\n{}",
         d.log()
     );
@@ -525,7 +519,7 @@ fn ports_that_go_down_or_disappear_are_retried() -> Result<()> {
             d.log()
         );
     }
-    assert!(d.log().contains("port is up again"), "{}", d.log());
+    assert!(d.logs("port is up again"), "{}", d.log());
 
     // s3 disappears (its peer with it); s4 appears and is picked up.
     t.sw.exec_checked(&["ip", "link", "del", "s3"])?;
