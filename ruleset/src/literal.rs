@@ -67,10 +67,9 @@ pub fn literal(
     kind: LitKind,
     text: &str,
     span: Span,
-    what: &str,
+    what: &dyn Fn() -> String,
 ) -> Result<Scalar, Diagnostic> {
     let form = reg.form(vt);
-    let tname = reg.type_name(vt);
     let mismatch = || {
         let shown = if kind == LitKind::Str {
             format!("\"{text}\"")
@@ -80,7 +79,9 @@ pub fn literal(
         Diagnostic::error(
             span,
             format!(
-                "type mismatch: {what} is {tname}, expected {}, found {} {shown}",
+                "type mismatch: {} is {}, expected {}, found {} {shown}",
+                what(),
+                reg.type_name(vt),
                 form_name(form),
                 kind_name(kind)
             ),
@@ -100,7 +101,7 @@ pub fn literal(
             if n > max_value(vt.bits) {
                 return Err(Diagnostic::error(
                     span,
-                    format!("value {text} does not fit in {what} ({} bits)", vt.bits),
+                    format!("value {text} does not fit in {} ({} bits)", what(), vt.bits),
                     format!("must be at most {}", max_value(vt.bits)),
                 ));
             }
@@ -129,7 +130,7 @@ pub fn literal(
                     });
                 return Err(Diagnostic::error(
                     span,
-                    format!("unknown value `{text}` for {what} ({})", dt.name),
+                    format!("unknown value `{text}` for {} ({})", what(), dt.name),
                     format!("not a value of {}", dt.name),
                 )
                 .with_help(help));
@@ -158,7 +159,10 @@ pub fn literal(
             if s.len() > bytes || (!wildcard && s.is_empty()) {
                 return Err(Diagnostic::error(
                     span,
-                    format!("string \"{text}\" does not fit in {what} ({bytes} bytes)"),
+                    format!(
+                        "string \"{text}\" does not fit in {} ({bytes} bytes)",
+                        what()
+                    ),
                     format!("at most {bytes} bytes"),
                 ));
             }
@@ -192,7 +196,9 @@ mod tests {
             ty: Some(t),
             bits: reg.ty(t).bits,
         };
-        literal(&reg, vt, kind, text, Span::new(FileId(0), 0, 0), "x")
+        literal(&reg, vt, kind, text, Span::new(FileId(0), 0, 0), &|| {
+            "x".to_owned()
+        })
     }
 
     #[test]

@@ -57,6 +57,10 @@ const LOG_LEVELS: &[&str] = &[
     "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit",
 ];
 
+/// Names the thing a value is compared with, for messages; only called
+/// when there is an error to report.
+type What<'w> = &'w dyn Fn() -> String;
+
 /// Definitions by name, with the order of the item that made them.
 type Defs<'a> = HashMap<&'a str, (u32, &'a ast::Define)>;
 
@@ -433,7 +437,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                             .with_help("the data of a verdict map are accept, drop, continue, return, jump C or goto C"));
                     }
                     (Some(MapData::Value(t)), Some(ElemData::Value(v))) => Some(MapValue::Value(
-                        self.value(t, v, order, "the map's data")?,
+                        self.value(t, v, order, &|| "the map's data".to_owned())?,
                     )),
                     (Some(MapData::Value(t)), Some(ElemData::Verdict(v))) => {
                         return Err(Diagnostic::error(
@@ -447,7 +451,13 @@ impl<'a, 'c> Checker<'a, 'c> {
                     }
                 };
                 let mut keys = Vec::new();
-                self.elements(key, &e.key, order, "the set's key", &mut keys)?;
+                self.elements(
+                    key,
+                    &e.key,
+                    order,
+                    &|| "the set's key".to_owned(),
+                    &mut keys,
+                )?;
                 elements.extend(keys.into_iter().map(|k| Element {
                     key: k,
                     data: value,
@@ -611,7 +621,7 @@ impl<'a, 'c> Checker<'a, 'c> {
         types: &[ValueType],
         v: &'a Value,
         order: u32,
-        what: &str,
+        what: What<'_>,
         out: &mut Vec<Vec<Atom>>,
     ) -> R<()> {
         match v {
@@ -678,7 +688,7 @@ impl<'a, 'c> Checker<'a, 'c> {
     }
 
     /// One key part's constant: a value, prefix or range.
-    fn atom(&mut self, vt: ValueType, v: &'a Value, order: u32, what: &str) -> R<Atom> {
+    fn atom(&mut self, vt: ValueType, v: &'a Value, order: u32, what: What<'_>) -> R<Atom> {
         match v {
             Value::Var(use_) => {
                 let (inner, o) = self.deref(v, order)?;
@@ -705,7 +715,11 @@ impl<'a, 'c> Checker<'a, 'c> {
                 ) {
                     return Err(Diagnostic::error(
                         v.span(),
-                        format!("{what} ({}) cannot take a prefix", self.reg.type_name(vt)),
+                        format!(
+                            "{} ({}) cannot take a prefix",
+                            what(),
+                            self.reg.type_name(vt)
+                        ),
                         "no prefix here",
                     ));
                 }
@@ -730,7 +744,8 @@ impl<'a, 'c> Checker<'a, 'c> {
                     return Err(Diagnostic::error(
                         b.span(),
                         format!(
-                            "prefix length {len} is too long for {what} ({} bits)",
+                            "prefix length {len} is too long for {} ({} bits)",
+                            what(),
                             vt.bits
                         ),
                         format!("at most {}", vt.bits),
@@ -761,7 +776,8 @@ impl<'a, 'c> Checker<'a, 'c> {
             Value::Or(_, span) => Err(Diagnostic::error(
                 *span,
                 format!(
-                    "`|` combines flags, but {what} is {}",
+                    "`|` combines flags, but {} is {}",
+                    what(),
                     self.reg.type_name(vt)
                 ),
                 "not a flag type",
@@ -770,7 +786,8 @@ impl<'a, 'c> Checker<'a, 'c> {
             Value::List(_, span) => Err(Diagnostic::error(
                 *span,
                 format!(
-                    "a list of values needs braces: {what} is {}, not a flag type",
+                    "a list of values needs braces: {} is {}, not a flag type",
+                    what(),
                     self.reg.type_name(vt)
                 ),
                 "not a flag type",
@@ -800,7 +817,7 @@ impl<'a, 'c> Checker<'a, 'c> {
     }
 
     /// A single plain value.
-    fn value(&mut self, vt: ValueType, v: &'a Value, order: u32, what: &str) -> R<u128> {
+    fn value(&mut self, vt: ValueType, v: &'a Value, order: u32, what: What<'_>) -> R<u128> {
         match self.atom(vt, v, order, what)? {
             Atom::Value(n) => Ok(n),
             _ => Err(Diagnostic::error(
@@ -815,7 +832,7 @@ impl<'a, 'c> Checker<'a, 'c> {
     }
 
     /// The OR of flag values (`syn,ack`, `syn|ack`, `(syn|ack)`).
-    fn or_value(&mut self, vt: ValueType, v: &'a Value, order: u32, what: &str) -> R<u128> {
+    fn or_value(&mut self, vt: ValueType, v: &'a Value, order: u32, what: What<'_>) -> R<u128> {
         match v {
             Value::List(items, _) | Value::Or(items, _) => {
                 let mut acc = 0;
@@ -963,8 +980,8 @@ impl<'a, 'c> Checker<'a, 'c> {
                     ));
                 }
                 let p = &mut parts[0];
-                let what = self.reg_text(p);
-                let c = self.or_value(p.ty, value, order, &what)?;
+                let (reg, part) = (self.reg, *p);
+                let c = self.or_value(p.ty, value, order, &|| reg_text(reg, &part))?;
                 let all = max_value(p.ty.bits);
                 p.bitwise = Some(match op {
                     ast::BitOp::And => Bitwise { mask: c, xor: 0 },
@@ -980,34 +997,6 @@ impl<'a, 'c> Checker<'a, 'c> {
         })
     }
 
-    /// How a key part reads in messages (`ip saddr`, `meta mark`, `@nh,0,8`).
-    fn reg_text(&self, p: &KeyPart) -> String {
-        match p.load {
-            Load::Field { header, field } => format!(
-                "{} {}",
-                self.reg.header(header).name,
-                self.reg.field(header, field).name
-            ),
-            Load::Meta(m) => format!("meta {}", self.reg.meta_name(m)),
-            Load::Raw { base, offset, bits } => {
-                let b = match base {
-                    RawBase::Layer(Layer::Link) => "ll".to_owned(),
-                    RawBase::Layer(Layer::Network) => "nh".to_owned(),
-                    RawBase::Layer(Layer::Transport) => "th".to_owned(),
-                    RawBase::Header(h) => self.reg.header(h).name.clone(),
-                };
-                format!("@{b},{offset},{bits}")
-            }
-        }
-    }
-
-    fn key_text(&self, key: &[KeyPart]) -> String {
-        key.iter()
-            .map(|p| self.reg_text(p))
-            .collect::<Vec<_>>()
-            .join(" . ")
-    }
-
     // ---- matches and statements ----
 
     fn relation(
@@ -1017,7 +1006,8 @@ impl<'a, 'c> Checker<'a, 'c> {
         rhs: &'a Value,
         order: u32,
     ) -> R<Relation> {
-        let what = self.key_text(key);
+        let reg = self.reg;
+        let what = || key_text(reg, key);
         let (v, vorder) = self.deref(rhs, order)?;
         let negate = matches!(op, Some((RelOp::Ne, _)));
         let ordering = op.filter(|(o, _)| !matches!(o, RelOp::Eq | RelOp::Ne));
@@ -1228,7 +1218,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                 }
                 match part.load {
                     Load::Meta(MetaRef::LayerKey(_)) => {
-                        let what = self.reg_text(&part);
+                        let what = reg_text(self.reg, &part);
                         return Err(Diagnostic::error(
                             target.span(),
                             format!("{what} cannot be set"),
@@ -1236,7 +1226,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                         ));
                     }
                     Load::Meta(MetaRef::Runtime(id)) if !self.reg.metas[id.0 as usize].settable => {
-                        let what = self.reg_text(&part);
+                        let what = reg_text(self.reg, &part);
                         return Err(Diagnostic::error(
                             target.span(),
                             format!("{what} cannot be set"),
@@ -1245,7 +1235,8 @@ impl<'a, 'c> Checker<'a, 'c> {
                     }
                     _ => {}
                 }
-                let what = self.reg_text(&part);
+                let reg = self.reg;
+                let what = || reg_text(reg, &part);
                 let value = match value {
                     ast::SetValue::Value(v) => {
                         WriteValue::Const(self.or_value(part.ty, v, order, &what)?)
@@ -1268,7 +1259,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                 ValueType { ty: None, bits: 12 },
                 id,
                 order,
-                "a VLAN id",
+                &|| "a VLAN id".to_owned(),
             )? as u16),
             ast::Stmt::VlanPop(_) => StmtKind::VlanPop,
             ast::Stmt::Verdict(v) => StmtKind::Verdict(self.verdict(v)?),
@@ -1499,6 +1490,35 @@ impl<'a, 'c> Checker<'a, 'c> {
         stack.pop();
         state[c] = 2;
     }
+}
+
+/// How a key part reads in messages (`ip saddr`, `meta mark`, `@nh,0,8`).
+fn reg_text(reg: &Registry, p: &KeyPart) -> String {
+    match p.load {
+        Load::Field { header, field } => format!(
+            "{} {}",
+            reg.header(header).name,
+            reg.field(header, field).name
+        ),
+        Load::Meta(m) => format!("meta {}", reg.meta_name(m)),
+        Load::Raw { base, offset, bits } => {
+            let b = match base {
+                RawBase::Layer(Layer::Link) => "ll",
+                RawBase::Layer(Layer::Network) => "nh",
+                RawBase::Layer(Layer::Transport) => "th",
+                RawBase::Header(h) => reg.header(h).name.as_str(),
+            };
+            format!("@{b},{offset},{bits}")
+        }
+    }
+}
+
+/// How a key reads in messages (`ip saddr . tcp dport`).
+fn key_text(reg: &Registry, key: &[KeyPart]) -> String {
+    key.iter()
+        .map(|p| reg_text(reg, p))
+        .collect::<Vec<_>>()
+        .join(" . ")
 }
 
 /// Adds "used here" for an error found inside a variable's value.

@@ -211,19 +211,20 @@ impl Parser<'_> {
 
     /// How many words after the header word spell its longest field name.
     fn field_len(&mut self, header: &str) -> usize {
-        let mut words = Vec::new();
-        for i in 1..=4 {
-            let t = self.peek_at(i);
-            if t.tok != Tok::Word {
-                break;
-            }
-            words.push(self.text_of(t).to_owned());
+        let mut words: [&str; 4] = [""; 4];
+        let mut n = 0;
+        self.skip_nl();
+        let mut i = self.pos + 1;
+        while n < 4 && self.toks[i].tok == Tok::Word {
+            words[n] = &self.text[self.toks[i].span.range()];
+            n += 1;
+            i += 1;
         }
         self.loader
             .names
             .fields(header)
             .iter()
-            .filter(|f| f.len() <= words.len() && f.iter().zip(&words).all(|(a, b)| a == b))
+            .filter(|f| f.len() <= n && f.iter().zip(&words).all(|(a, b)| a == b))
             .map(Vec::len)
             .max()
             .unwrap_or(0)

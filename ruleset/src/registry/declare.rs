@@ -544,14 +544,16 @@ impl Registry {
         what: &str,
     ) -> Result<Vec<u128>, Diagnostic> {
         let one = |v: &Value| match v {
-            Value::Lit { kind, text, span } => match literal(self, vt, *kind, text, *span, what)? {
-                Scalar::Value(n) => Ok(n),
-                _ => Err(Diagnostic::error(
-                    *span,
-                    "expected a single value",
-                    "not a plain value",
-                )),
-            },
+            Value::Lit { kind, text, span } => {
+                match literal(self, vt, *kind, text, *span, &|| what.to_owned())? {
+                    Scalar::Value(n) => Ok(n),
+                    _ => Err(Diagnostic::error(
+                        *span,
+                        "expected a single value",
+                        "not a plain value",
+                    )),
+                }
+            }
             other => Err(Diagnostic::error(
                 other.span(),
                 "expected a value or a set of values",
