@@ -160,17 +160,13 @@ impl<T: Tracer> Machine<'_, T> {
         (verdict, Decider::Policy { chain: entry })
     }
 
-    /// Runs one rule; counts its statistics counter when it completes.
+    /// Runs one rule.
     fn rule(&mut self, chain: Option<ChainId>, index: usize, rule: &Rule) -> RuleResult {
-        let result = match self.insns(chain, index, rule) {
-            Err(insn) => return RuleResult::Broke { insn },
+        match self.insns(chain, index, rule) {
+            Err(insn) => RuleResult::Broke { insn },
             Ok(None) => RuleResult::End,
             Ok(Some(v)) => RuleResult::Verdict(v),
-        };
-        if let Some(c) = rule.counter.and_then(|c| self.instance.counter(c)) {
-            c.add(self.frame.len() as u64);
         }
-        result
     }
 
     fn insns(&mut self, chain: Option<ChainId>, index: usize, rule: &Rule) -> Step {

@@ -73,9 +73,9 @@ pub struct Rule {
     pub fingerprint: u64,
     /// Where the rule came from, when it came from a ruleset file.
     pub source: Option<SourceRef>,
-    /// The rule's statistics counter: the engines count the packet and its
-    /// bytes when the rule runs to its end (its verdict or its last
-    /// instruction) without breaking.
+    /// The counter of the rule's `counter` statement, shown as the rule's
+    /// statistics. Engines count it only through the rule's
+    /// [`crate::Insn::Counter`] instruction, never implicitly.
     pub counter: Option<crate::insn::CounterId>,
     /// The instructions.
     pub insns: Vec<Insn>,

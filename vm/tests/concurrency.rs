@@ -26,7 +26,7 @@ fn exact(x: u16) -> SetElem {
 
 #[test]
 fn counters_are_exact_while_sets_change() {
-    // Rule 0 counts every packet (a statement and the rule's counter);
+    // Rule 0 counts every packet twice over (two counter statements);
     // rule 1 accepts frames whose first two bytes are in the set, counting
     // them; the policy drops the rest.
     let mut p = program(vec![base_chain(
@@ -34,9 +34,14 @@ fn counters_are_exact_while_sets_change() {
         0,
         Policy::Drop,
         vec![
-            rule(vec![Insn::Counter {
-                counter: CounterId(0),
-            }]),
+            rule(vec![
+                Insn::Counter {
+                    counter: CounterId(0),
+                },
+                Insn::Counter {
+                    counter: CounterId(1),
+                },
+            ]),
             rule(vec![
                 load(0, 0, 0, 2),
                 lookup(0, 0, false),
@@ -47,7 +52,7 @@ fn counters_are_exact_while_sets_change() {
             ]),
         ],
     )]);
-    p.chains[0].rules[0].counter = Some(CounterId(1));
+    p.chains[0].rules[0].counter = Some(CounterId(0));
     p.counters = (0..3)
         .map(|i| CounterDecl {
             name: format!("c{i}"),

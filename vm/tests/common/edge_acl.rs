@@ -318,7 +318,7 @@ pub fn program() -> Program {
         // 8
         (
             9,
-            "tcp dport 22 ip saddr 10.0.0.0/8 accept",
+            "tcp dport 22 ip saddr 10.0.0.0/8 counter accept",
             [
                 l4(TCP).to_vec(),
                 vec![load(2, TH, 2, 2), cmp(2, CmpOp::Eq, &[0, 22])],
@@ -332,6 +332,9 @@ pub fn program() -> Program {
                         xor: v(&[0; 4]),
                     },
                     cmp(3, CmpOp::Eq, &[10, 0, 0, 0]),
+                    Insn::Counter {
+                        counter: CounterId(0),
+                    },
                     verdict(Verdict::Accept),
                 ],
             ]
@@ -525,9 +528,11 @@ pub fn program() -> Program {
         r.handle = i as u64 + 1;
         r.fingerprint = 0x5eed_0000 + i as u64;
         r.source = src(line, text);
-        if i == 8 {
-            r.counter = Some(CounterId(0));
-        }
+        // The rule's statistics counter is that of its counter statement.
+        r.counter = r.insns.iter().find_map(|insn| match insn {
+            Insn::Counter { counter } => Some(*counter),
+            _ => None,
+        });
         filter.push(r);
     }
     let vxlan = vec![

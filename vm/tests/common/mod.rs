@@ -47,7 +47,7 @@ macro_rules! engine_tests {
             parse_break_keeps_earlier_effects, jump_and_return, goto_from_base_applies_policy,
             goto_returns_to_the_jumper, chain_entered_twice, vmap_semantics, mark_semantics,
             base_chains_in_order, device_bound_chains, terminal_verdicts, counters_count,
-            rule_counter_counts_completed_rules, limits_with_a_clock, store_fixes_checksums,
+            rule_counter_is_counted_by_its_statement, limits_with_a_clock, store_fixes_checksums,
             insert_remove_and_mirror, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames
         );
     };
