@@ -17,41 +17,6 @@ use crate::registry::{Form, Layer, MetaRef, Registry, ValueType};
 use crate::span::Span;
 use std::collections::HashMap;
 
-/// nftables meta keys that jitswitch does not provide.
-const NFT_META_KEYS: &[&str] = &[
-    "nfproto",
-    "iiftype",
-    "oif",
-    "oifname",
-    "oiftype",
-    "skuid",
-    "skgid",
-    "nftrace",
-    "rtclassid",
-    "ibrname",
-    "obrname",
-    "ibrpvid",
-    "ibrvproto",
-    "cpu",
-    "iifgroup",
-    "oifgroup",
-    "cgroup",
-    "random",
-    "secpath",
-    "iifkind",
-    "oifkind",
-    "time",
-    "day",
-    "hour",
-    "sdif",
-    "sdifname",
-    "priority",
-    "secmark",
-    "broute",
-    "len",
-    "ipsec",
-];
-
 /// Log levels nftables accepts.
 const LOG_LEVELS: &[&str] = &[
     "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug", "audit",
@@ -888,7 +853,7 @@ impl<'a, 'c> Checker<'a, 'c> {
             }
             Expr::Meta { key, span } => {
                 let Some(m) = self.reg.meta(&key.name) else {
-                    if NFT_META_KEYS.contains(&key.name.as_str()) {
+                    if crate::parser::is_nft_meta_key(&key.name) {
                         return Err(unsupported(*span, &format!("meta {}", key.name)));
                     }
                     let names = self.reg.meta_names();

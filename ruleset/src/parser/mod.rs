@@ -80,27 +80,57 @@ const UNSUPPORTED_WORDS: &[(&str, &str)] = &[
 /// Deepest nesting of parentheses, braces and `!` in one value or expression.
 const MAX_NESTING: u32 = 32;
 
-/// Meta keys nftables allows without `meta` in front.
-const UNQUALIFIED_META: &[&str] = &[
-    "mark",
-    "iif",
-    "iifname",
-    "iiftype",
-    "oif",
-    "oifname",
-    "oiftype",
-    "skuid",
-    "skgid",
-    "nftrace",
-    "rtclassid",
-    "ibrname",
-    "obrname",
-    "pkttype",
-    "cpu",
-    "iifgroup",
-    "oifgroup",
-    "cgroup",
+/// nftables meta keys jitswitch may or may not provide, and whether nft
+/// allows them without `meta` in front (`iifname "eth0"`).
+const NFT_META_KEYS: &[(&str, bool)] = &[
+    ("mark", true),
+    ("iif", true),
+    ("iifname", true),
+    ("iiftype", true),
+    ("oif", true),
+    ("oifname", true),
+    ("oiftype", true),
+    ("skuid", true),
+    ("skgid", true),
+    ("nftrace", true),
+    ("rtclassid", true),
+    ("ibrname", true),
+    ("obrname", true),
+    ("pkttype", true),
+    ("cpu", true),
+    ("iifgroup", true),
+    ("oifgroup", true),
+    ("cgroup", true),
+    ("length", false),
+    ("protocol", false),
+    ("l4proto", false),
+    ("nfproto", false),
+    ("priority", false),
+    ("ibrpvid", false),
+    ("ibrvproto", false),
+    ("random", false),
+    ("secpath", false),
+    ("iifkind", false),
+    ("oifkind", false),
+    ("time", false),
+    ("day", false),
+    ("hour", false),
+    ("sdif", false),
+    ("sdifname", false),
+    ("secmark", false),
+    ("broute", false),
+    ("ipsec", false),
 ];
+
+/// True when nftables knows `key` as a meta key.
+pub(crate) fn is_nft_meta_key(key: &str) -> bool {
+    NFT_META_KEYS.iter().any(|(k, _)| *k == key)
+}
+
+/// True when nftables allows the meta key `key` without `meta` in front.
+pub(crate) fn is_unqualified_meta(key: &str) -> bool {
+    NFT_META_KEYS.iter().any(|&(k, bare)| bare && k == key)
+}
 
 /// The name under which an unsupported nftables construct is reported.
 pub(crate) fn unsupported_word(word: &str) -> Option<&'static str> {
@@ -309,6 +339,17 @@ impl<'l> Parser<'l> {
         }
     }
 
+    /// A name: a word, or a word starting with digits (`8021ad`).
+    fn expect_name(&mut self, what: &str) -> PResult<Ident> {
+        match self.peek() {
+            Tok::Word | Tok::DigitWord => {
+                let t = self.bump();
+                Ok(self.ident(t))
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
     fn expect_num(&mut self, what: &str) -> PResult<Num> {
         match self.peek() {
             Tok::Number | Tok::Hex => {
@@ -485,13 +526,7 @@ impl<'l> Parser<'l> {
 
     fn define(&mut self) -> PResult<Define> {
         let start = self.expect_keyword("define")?.span;
-        let name = match self.peek() {
-            Tok::Word | Tok::DigitWord => {
-                let t = self.bump();
-                self.ident(t)
-            }
-            _ => return Err(self.expected("a variable name")),
-        };
+        let name = self.expect_name("a variable name")?;
         self.expect(Tok::Assign, "`=`")?;
         let value = self.value_top(true)?;
         Ok(Define {
@@ -539,13 +574,7 @@ impl<'l> Parser<'l> {
                 return Err(self.report(d));
             }
         }
-        let name = match self.peek() {
-            Tok::Word | Tok::DigitWord => {
-                let t = self.bump();
-                self.ident(t)
-            }
-            _ => return Err(self.expected("a table name")),
-        };
+        let name = self.expect_name("a table name")?;
         self.expect(Tok::LBrace, "`{`")?;
         let mut items = Vec::new();
         loop {
@@ -625,13 +654,7 @@ impl<'l> Parser<'l> {
 
     fn chain(&mut self) -> PResult<Chain> {
         let start = self.expect_keyword("chain")?.span;
-        let name = match self.peek() {
-            Tok::Word | Tok::DigitWord => {
-                let t = self.bump();
-                self.ident(t)
-            }
-            _ => return Err(self.expected("a chain name")),
-        };
+        let name = self.expect_name("a chain name")?;
         self.expect(Tok::LBrace, "`{`")?;
         let mut chain = Chain {
             name,
@@ -731,13 +754,7 @@ impl<'l> Parser<'l> {
 
     fn set_decl(&mut self, kind: SetKind) -> PResult<SetDecl> {
         let start = self.bump().span;
-        let name = match self.peek() {
-            Tok::Word | Tok::DigitWord => {
-                let t = self.bump();
-                self.ident(t)
-            }
-            _ => return Err(self.expected("a set name")),
-        };
+        let name = self.expect_name("a set name")?;
         self.expect(Tok::LBrace, "`{`")?;
         let mut decl = SetDecl {
             kind,

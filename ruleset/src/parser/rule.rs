@@ -5,7 +5,7 @@
 //! headers and meta keys ([`super::names::Names`]); a field name is the
 //! longest declared one that the following words spell.
 
-use super::{PResult, Parser, UNQUALIFIED_META, unsupported_word};
+use super::{PResult, Parser, is_unqualified_meta, unsupported_word};
 use crate::ast::*;
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::lexer::Tok;
@@ -122,7 +122,7 @@ impl Parser<'_> {
                 if let Some(what) = unsupported_word(&word) {
                     return Err(self.unsupported(t.span, what));
                 }
-                if UNQUALIFIED_META.contains(&word.as_str()) {
+                if is_unqualified_meta(&word) {
                     return Err(self.unsupported(t.span, &format!("meta {word}")));
                 }
                 let names = self.loader.names.header_names();
@@ -167,13 +167,7 @@ impl Parser<'_> {
             "jump" | "goto" => {
                 let jump = self.cur_text() == "jump";
                 self.bump();
-                let chain = match self.peek() {
-                    Tok::Word | Tok::DigitWord => {
-                        let t = self.bump();
-                        self.ident(t)
-                    }
-                    _ => return Err(self.expected("a chain name")),
-                };
+                let chain = self.expect_name("a chain name")?;
                 return Ok(Some(if jump {
                     VerdictKind::Jump(chain)
                 } else {
@@ -203,7 +197,7 @@ impl Parser<'_> {
                 if self.loader.names.is_header(w) {
                     return loose || self.field_len(w) > 0;
                 }
-                UNQUALIFIED_META.contains(&w) && self.loader.names.is_meta(w)
+                is_unqualified_meta(w) && self.loader.names.is_meta(w)
             }
             _ => false,
         }
@@ -394,7 +388,7 @@ impl Parser<'_> {
             });
         }
         if !self.loader.names.is_header(&word) {
-            if UNQUALIFIED_META.contains(&word.as_str()) && self.loader.names.is_meta(&word) {
+            if is_unqualified_meta(&word) && self.loader.names.is_meta(&word) {
                 self.bump();
                 return Ok(Expr::Meta {
                     key: self.ident(t),
