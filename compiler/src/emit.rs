@@ -134,6 +134,14 @@ impl RuleBuilder {
     /// the masked value goes to a fresh register so the raw load stays
     /// available to other matches on the same bytes.
     pub fn load_field(&mut self, range: BitRange) -> Result<FieldLoad, CompileError> {
+        self.load_field_masked(range, false)
+    }
+
+    /// Loads a field like [`RuleBuilder::load_field`]; with `in_place` the
+    /// mask is applied to the loaded register itself, so the value occupies
+    /// exactly the registers the load allocated (parts of a concatenated key
+    /// must be consecutive).
+    pub fn load_field_masked(&mut self, range: BitRange, in_place: bool) -> Result<FieldLoad, CompileError> {
         let bytes = range.covering_bytes() as usize;
         if bytes > vm::MAX_VALUE_BYTES {
             return Err(CompileError::FieldTooWide { bits: range.len });
@@ -153,7 +161,9 @@ impl RuleBuilder {
             bits: range.len,
         };
         if !range.is_byte_aligned() {
-            load.reg = self.alloc(bytes)?;
+            if !in_place {
+                load.reg = self.alloc(bytes)?;
+            }
             self.push(Insn::Bitwise {
                 dst: load.reg,
                 src: raw,

@@ -508,25 +508,24 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         self.b.load_field(range)
     }
 
-    /// Reads one key part, in place.
-    fn read(&mut self, source: Source2, bits: u32) -> Result<FieldLoad, CompileError> {
+    /// Reads one key part, in place. `alone`: the part is the whole key, so
+    /// a masked field may go to a fresh register (keeping the raw load for
+    /// reuse); parts of a concatenation occupy just their own registers.
+    fn read(&mut self, source: Source2, bits: u32, alone: bool) -> Result<FieldLoad, CompileError> {
         match source {
-            Source2::Bits(range) => self.load_bits(range),
+            Source2::Bits(range) => {
+                self.prog.layout.use_base(range.base);
+                self.b.load_field_masked(range, !alone)
+            }
             Source2::Key(key) => self.b.load_key(key, bits),
             Source2::Meta(meta) => self.b.load_meta(meta),
             Source2::LengthFromNetwork => {
                 let len = self.b.load_meta(Meta::Len)?;
+                let after = self.b.mark();
                 let nh = self.b.alloc(4)?;
-                self.b.push(Insn::LoadBase {
-                    dst: nh,
-                    base: Layout::layer_base(Layer::Network),
-                });
-                self.b.push(Insn::Alu {
-                    dst: len.reg,
-                    a: len.reg,
-                    op: vm::AluOp::Sub,
-                    b: vm::Operand::Reg(nh),
-                });
+                self.b.push(Insn::LoadBase { dst: nh, base: Layout::layer_base(Layer::Network) });
+                self.b.push(Insn::Alu { dst: len.reg, a: len.reg, op: vm::AluOp::Sub, b: vm::Operand::Reg(nh) });
+                self.b.release_to(after);
                 Ok(len)
             }
         }
@@ -548,7 +547,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     ) -> Result<Vec<FieldLoad>, CompileError> {
         let mut loads = Vec::new();
         for (part, source) in key.iter().zip(sources) {
-            let mut load = self.read(*source, part.ty.bits)?;
+            let mut load = self.read(*source, part.ty.bits, key.len() == 1)?;
             if let Some(bw) = part.bitwise {
                 self.b.push(Insn::Bitwise {
                     dst: load.reg,
@@ -569,9 +568,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             }
             loads.push(load);
         }
-        if !contiguous(&loads) {
-            return Err(CompileError::TooManyRegisters);
-        }
+        debug_assert!(contiguous(&loads), "the parts of a key occupy consecutive registers");
         Ok(loads)
     }
 
