@@ -135,3 +135,42 @@ fn read(path: &Path) -> Result<String, String> {
 fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_relative_to_the_including_file_and_cycles_show_the_chain() {
+        let dir = std::env::temp_dir().join(format!("jsw-loader-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("main.nft"), "include \"sub/a.nft\"\n").unwrap();
+        std::fs::write(dir.join("sub/a.nft"), "define x = 1\ninclude \"b.nft\"\n").unwrap();
+        std::fs::write(dir.join("sub/b.nft"), "include \"a.nft\"\n").unwrap();
+        let mut loader = Loader::default();
+        let file = loader.parse_path(&dir.join("main.nft")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let crate::ast::Item::Include(a) = &file.items[0] else {
+            panic!()
+        };
+        assert_eq!(a.file.items.len(), 2);
+        assert_eq!(loader.diags.len(), 1);
+        assert_eq!(
+            loader.diags[0].message,
+            "include cycle: a.nft -> b.nft -> a.nft"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_is_a_diagnostic() {
+        let mut loader = Loader::default();
+        let d = loader
+            .parse_path(Path::new("/nonexistent/x.nft"))
+            .unwrap_err();
+        assert!(
+            d.message.starts_with("cannot read /nonexistent/x.nft"),
+            "{}",
+            d.message
+        );
+    }
+}

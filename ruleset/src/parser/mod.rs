@@ -873,3 +873,144 @@ pub(crate) fn parse_int(text: &str) -> u128 {
     };
     u128::from_str_radix(digits, radix).unwrap_or(u128::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+
+    fn parse(text: &str) -> (File, Vec<String>) {
+        let (f, d) = crate::parse_str(text);
+        (f, d.into_iter().map(|d| d.message).collect())
+    }
+
+    /// The statements of the rules of the first chain of the first table.
+    fn rules(text: &str) -> Vec<Rule> {
+        let (f, errors) = parse(&format!(
+            "table netdev t {{\n chain c {{\n{text}\n }}\n}}\n"
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Item::Table(t) = &f.items[0] else {
+            panic!()
+        };
+        let TableItem::Chain(c) = &t.items[0] else {
+            panic!()
+        };
+        c.rules.clone()
+    }
+
+    fn field_of(s: &Stmt) -> (String, String) {
+        match s {
+            Stmt::Match(Match {
+                lhs: Expr::Field { header, field },
+                ..
+            }) => (header.name.clone(), field.name.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn field_names_are_the_longest_declared_ones() {
+        let r = rules("arp saddr ip 10.0.0.1 arp ptype ip");
+        assert_eq!(field_of(&r[0].stmts[0]), ("arp".into(), "saddr ip".into()));
+        assert_eq!(field_of(&r[0].stmts[1]), ("arp".into(), "ptype".into()));
+        let Stmt::Match(m) = &r[0].stmts[1] else {
+            panic!()
+        };
+        assert!(matches!(&m.rhs, Value::Lit { kind: LitKind::Word, text, .. } if text == "ip"));
+    }
+
+    #[test]
+    fn a_symbol_that_is_a_header_name_ends_the_value() {
+        let r = rules("ip protocol tcp tcp dport 22 accept");
+        assert_eq!(r[0].stmts.len(), 3);
+        assert_eq!(field_of(&r[0].stmts[1]), ("tcp".into(), "dport".into()));
+        assert!(matches!(
+            r[0].stmts[2],
+            Stmt::Verdict(Verdict {
+                kind: VerdictKind::Accept,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn rules_split_at_newlines_and_semicolons_but_not_continuations() {
+        assert_eq!(rules("accept; drop\ncounter \\\n accept").len(), 3);
+        let r = rules("tcp dport {\n 22,\n 80\n} accept");
+        assert_eq!(r.len(), 1);
+        let Stmt::Match(Match {
+            rhs: Value::Set(s), ..
+        }) = &r[0].stmts[0]
+        else {
+            panic!()
+        };
+        assert_eq!(s.elems.len(), 2);
+    }
+
+    #[test]
+    fn slash_is_a_prefix_or_a_mask_list() {
+        let r = rules("ip saddr . tcp dport 10.0.0.0/8 . 22\ntcp flags syn / syn,ack");
+        let Stmt::Match(m) = &r[1].stmts[0] else {
+            panic!()
+        };
+        let Value::Slash(v, mask, _) = &m.rhs else {
+            panic!("{:?}", m.rhs)
+        };
+        assert!(matches!(**v, Value::Lit { .. }));
+        assert!(matches!(**mask, Value::List(ref items, _) if items.len() == 2));
+    }
+
+    #[test]
+    fn priorities_take_names_and_offsets() {
+        let (f, errors) = parse(
+            "table netdev t {\n chain c {\n  type filter hook ingress priority filter - 5; policy drop;\n }\n}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let Item::Table(t) = &f.items[0] else {
+            panic!()
+        };
+        let TableItem::Chain(c) = &t.items[0] else {
+            panic!()
+        };
+        let h = c.hook.as_ref().unwrap();
+        assert_eq!(
+            (
+                h.priority.name.as_ref().unwrap().name.as_str(),
+                h.priority.offset
+            ),
+            ("filter", -5)
+        );
+        assert_eq!(c.policy.as_ref().unwrap().name, "drop");
+    }
+
+    #[test]
+    fn errors_are_reported_per_rule_and_parsing_goes_on() {
+        let (f, errors) = parse(
+            "table netdev t {\n chain c {\n  tcp dport == \n  accept\n  ip saddr 1.2.3.4 ~\n  drop\n }\n chain d {\n }\n}\n",
+        );
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        let Item::Table(t) = &f.items[0] else {
+            panic!()
+        };
+        assert_eq!(t.items.len(), 2);
+        let TableItem::Chain(c) = &t.items[0] else {
+            panic!()
+        };
+        assert_eq!(c.rules.len(), 2);
+    }
+
+    #[test]
+    fn user_headers_are_known_to_later_rules() {
+        let (f, errors) = parse(
+            "header h { a b : 8; c : 8; }\ntable netdev t {\n chain c {\n  h a b 1 h c 2\n }\n}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let Item::Table(t) = &f.items[1] else {
+            panic!()
+        };
+        let TableItem::Chain(c) = &t.items[0] else {
+            panic!()
+        };
+        assert_eq!(field_of(&c.rules[0].stmts[0]), ("h".into(), "a b".into()));
+    }
+}

@@ -639,3 +639,94 @@ fn resolve_hexpr(h: &Header, e: &HExpr) -> Result<(HeaderExpr, ExprType), Diagno
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Declares `text` on top of the prelude; the new registry and errors.
+    fn declare(text: &str) -> (Registry, Vec<String>) {
+        let (file, mut diags) = crate::parse_str(text);
+        let mut reg = crate::prelude::prelude().registry.clone();
+        for item in &file.items {
+            if let ast::Item::Decl(d) = item {
+                reg.declare(d, &mut diags);
+            }
+        }
+        (reg, diags.into_iter().map(|d| d.message).collect())
+    }
+
+    #[test]
+    fn fields_get_offsets_past_padding() {
+        let (reg, errors) =
+            declare("header vx { flags : 8; _ : 24; vni : 24; _ : 8; next = flags; }");
+        assert!(errors.is_empty(), "{errors:?}");
+        let h = reg.header(reg.header_id("vx").unwrap());
+        assert_eq!(h.bits, 64);
+        assert_eq!(
+            h.fields
+                .iter()
+                .map(|f| (f.name.as_str(), f.offset, f.bits))
+                .collect::<Vec<_>>(),
+            [("flags", 0, 8), ("vni", 32, 24)]
+        );
+        assert_eq!(h.next, Some(FieldId(0)));
+    }
+
+    #[test]
+    fn expressions_are_typed_trees_over_own_fields() {
+        let (reg, errors) =
+            declare("header h { hl : 4; v : 4; length = hl * 4; valid = v == 1 and hl >= 2; }");
+        assert!(errors.is_empty(), "{errors:?}");
+        let h = reg.header(reg.header_id("h").unwrap());
+        assert_eq!(
+            h.length,
+            Some(HeaderExpr::Binary(
+                HBinOp::Mul,
+                Box::new(HeaderExpr::Field(FieldId(0))),
+                Box::new(HeaderExpr::Const(4))
+            ))
+        );
+        let (_, errors) = declare("header h { hl : 8; length = hl > 1; }");
+        assert_eq!(errors, ["expected a number, found a condition"]);
+        let (_, errors) = declare("header h { hl : 8; valid = hl and 1; }");
+        assert_eq!(errors, ["expected a condition, found a number"]);
+    }
+
+    #[test]
+    fn parse_edges_and_layer_rules_resolve_their_conditions() {
+        let (reg, errors) = declare(
+            "header m { label : 20; tc : 3; bos : 1; ttl : 8; }\nparse ether type 0x8847, meta protocol 0x8847 => m;",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let e = reg.edges.last().unwrap();
+        assert_eq!(e.conds.len(), 2);
+        assert_eq!(e.conds[0].values, [0x8847]);
+        assert_eq!(e.conds[1].subject, CondSubject::LayerKey(Layer::Network));
+        assert_eq!(reg.network.rules.len(), 2);
+        assert_eq!(reg.transport.rules[1].through.len(), 2);
+    }
+
+    #[test]
+    fn bad_declarations_are_reported() {
+        let cases = [
+            ("header h { a : 8; a : 8; }", "field `a` declared twice"),
+            ("header h { a : 0; }", "a width must be 1 to 128 bits"),
+            ("datatype d : 33 ipv4;", "this form needs 32 bits"),
+            ("symbols s : 2 { a = 4 }", "value does not fit in 2 bits"),
+            ("meta mark : mark;", "meta key `mark` declared twice"),
+            (
+                "header h { a : 8; checksum = a; }",
+                "a checksum field must be 16 bits",
+            ),
+            (
+                "network udp;",
+                "header `udp` has no `next` field to give the network layer its key",
+            ),
+        ];
+        for (text, want) in cases {
+            let (_, errors) = declare(text);
+            assert_eq!(errors, [want], "{text}");
+        }
+    }
+}
