@@ -10,7 +10,14 @@
 //! Transmit: a second socket, bound with protocol 0 so it receives nothing,
 //! with `PACKET_QDISC_BYPASS`, sending a whole batch per `sendmmsg(2)` call
 //! with `MSG_DONTWAIT` (what cannot be queued is dropped and counted, a
-//! switch never blocks on one port).
+//! switch never blocks on one port). A `TPACKET_V2` transmit ring was
+//! measured against it (60-byte frames between veth namespaces, 80k
+//! frames/s, one worker, alternating runs): 3.0-7.4 us per frame for the
+//! ring against 2.9-3.6 us for `sendmmsg`, no gain beyond the noise. The
+//! profile says why: over 90% of the time is the kernel building, sending
+//! and delivering the skb, which both methods do alike; the per-message
+//! cost a ring saves is about 12%. `sendmmsg` stays: it sends frames of
+//! any size (a ring's slots cap them), and reports each refused frame.
 //!
 //! The `afpacket` crate is not used: it has no rings, fanout, auxdata or
 //! ignore-outgoing, and its descriptor owner is `Clone` (double close). All
