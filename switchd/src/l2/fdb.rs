@@ -16,6 +16,12 @@
 //! station. Tables of fewer than 512 entries have one shard, so eviction is
 //! exact there; larger tables evict the oldest entry of the shard the new
 //! station hashes to.
+//!
+//! Measured (release, 8192-entry table, 1000 known stations): a learn plus
+//! a lookup, the table's work per frame, takes 53 ns on one thread and
+//! 119 ns per thread with two threads hammering the same stations (the
+//! read locks' shared counters bounce between cores), against about 3 us
+//! per frame for the kernel's receive and send paths on veth.
 
 use crate::classify::PortNo;
 use crate::l2::vlan::Vid;
