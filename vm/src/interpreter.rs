@@ -25,14 +25,13 @@
 //! except to grow an [`Outcome`]'s buffers, which callers reuse.
 
 use crate::checksum;
-use crate::insn::ChainId;
 use crate::insn::{
-    AluOp, BaseId, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, MAX_VALUE_BYTES, Meta, NUM_BASES, NUM_KEYS,
-    NUM_REGS, Operand, Reg, ShiftDir, Verdict, chunks_for,
+    AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, MAX_VALUE_BYTES,
+    MapId, Meta, NUM_BASES, NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Verdict, chunks_for,
 };
 use crate::outcome::{Decider, Edit, Final, LogRef, Outcome};
 use crate::packet::{InputPort, Packet};
-use crate::program::{Policy, Program, Rule};
+use crate::program::{MapValue, Policy, Program, Rule};
 use crate::runtime::Instance;
 use crate::trace::{RuleResult, Tracer};
 use crate::verifier::Verified;
@@ -268,8 +267,8 @@ impl<T: Tracer> Machine<'_, T> {
                     let verdict = instance.map(*map).and_then(|m| {
                         let key = self.regs(*src, m.layout().regs())?;
                         m.lookup_with(key, |d| match d {
-                            crate::program::MapValue::Verdict(v) => Some(*v),
-                            crate::program::MapValue::Value(_) => None,
+                            MapValue::Verdict(v) => Some(*v),
+                            MapValue::Value(_) => None,
                         })?
                     });
                     match verdict {
@@ -493,7 +492,7 @@ impl<T: Tracer> Machine<'_, T> {
         put_bytes(&mut self.regs, dst, &out[MAX_VALUE_BYTES - len..])
     }
 
-    fn map_lookup(&mut self, src: Reg, map: crate::insn::MapId, dst: Reg) -> bool {
+    fn map_lookup(&mut self, src: Reg, map: MapId, dst: Reg) -> bool {
         let instance = self.instance;
         let Some(m) = instance.map(map) else {
             return false;
@@ -503,7 +502,7 @@ impl<T: Tracer> Machine<'_, T> {
         };
         let mut value = [0u8; MAX_VALUE_BYTES];
         let found = m.lookup_with(key, |d| match d {
-            crate::program::MapValue::Value(v) if v.len() <= MAX_VALUE_BYTES => {
+            MapValue::Value(v) if v.len() <= MAX_VALUE_BYTES => {
                 value[..v.len()].copy_from_slice(&v.0);
                 Some(v.len())
             }
@@ -521,7 +520,7 @@ impl<T: Tracer> Machine<'_, T> {
         offset: u16,
         len: usize,
         src: Reg,
-        fixes: &[crate::insn::ChecksumFix],
+        fixes: &[ChecksumFix],
     ) -> bool {
         let mut new = [0u8; MAX_VALUE_BYTES];
         let Some(r) = self.span(base, offset, len) else {
