@@ -6,7 +6,8 @@
 //! - [`insn`]: the instruction set;
 //! - [`program`]: programs, chains, rules and their runtime object tables;
 //! - [`operands`]: which registers each instruction reads and writes;
-//! - [`listing`]: the stable textual listing of a program;
+//! - [`listing`]: the stable textual listing of a program, and
+//!   [`assembler`]: the listing read back;
 //! - [`saved`]: the RON form programs are saved and loaded in;
 //! - [`verifier`]: the checks a program passes before it runs, giving a
 //!   [`Verified`] program; [`callgraph`]: the chain graph it checks;
@@ -60,6 +61,7 @@
 //! assert_eq!(out.decider, Decider::Rule { chain: ChainId(0), rule: 0 });
 //! ```
 
+pub mod assembler;
 pub mod callgraph;
 pub mod checksum;
 pub mod insn;

@@ -576,6 +576,8 @@ proptest! {
     fn generated_programs_verify_and_run(seed in any::<u64>()) {
         let mut g = Gen(seed);
         let p = program(&mut g);
+        let text = vm::listing::listing(&p);
+        prop_assert_eq!(vm::assembler::parse_listing(&text), Ok(p.clone()), "{}", text);
         let verified = match verify(p.clone()) {
             Ok(v) => v,
             Err(e) => panic!("generated program refused: {e}\n{}", vm::listing::listing(&p)),
@@ -591,6 +593,8 @@ proptest! {
             mutate(&mut p, &mut g);
         }
         if let Ok(v) = verify(p) {
+            let text = vm::listing::listing(v.program());
+            prop_assert_eq!(vm::assembler::parse_listing(&text), Ok(v.program().clone()), "{}", text);
             run_frames(v, &mut g);
         }
     }
@@ -615,6 +619,22 @@ proptest! {
             bytes.truncate(cut % n);
         }
         if let Ok(p) = vm::saved::from_ron_bytes(&bytes)
+            && let Ok(v) = verify(p)
+        {
+            run_frames(v, &mut g);
+        }
+    }
+
+    #[test]
+    fn mutated_listings_never_panic(seed in any::<u64>(), edits in proptest::collection::vec((any::<usize>(), any::<char>()), 1..6)) {
+        let mut g = Gen(seed);
+        let mut text: Vec<char> = vm::listing::listing(&program(&mut g)).chars().collect();
+        for (at, c) in edits {
+            let n = text.len();
+            if g.chance(50) { text[at % n] = c } else { text.remove(at % n); }
+        }
+        let text: String = text.into_iter().collect();
+        if let Ok(p) = vm::assembler::parse_listing(&text)
             && let Ok(v) = verify(p)
         {
             run_frames(v, &mut g);
