@@ -205,7 +205,7 @@ pub enum Stmt {
         span: Span,
     },
     /// `limit rate ...`.
-    Limit(Limit),
+    Limit(Box<Limit>),
     /// `log [prefix "..."] [level L]`.
     Log {
         /// `prefix "..."`.
@@ -220,7 +220,7 @@ pub enum Stmt {
         /// What is written: a field, `meta KEY` or a raw load.
         target: Expr,
         /// The new value.
-        value: SetValue,
+        value: Box<SetValue>,
         /// The whole statement.
         span: Span,
     },

@@ -1202,7 +1202,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                 }
                 let reg = self.reg;
                 let what = || reg_text(reg, &part);
-                let value = match value {
+                let value = match &**value {
                     ast::SetValue::Value(v) => {
                         WriteValue::Const(self.or_value(part.ty, v, order, &what)?)
                     }

@@ -246,7 +246,7 @@ impl Parser<'_> {
             };
             return Ok(Stmt::Set {
                 target: lhs,
-                value,
+                value: Box::new(value),
                 span: self.since(start),
             });
         }
@@ -673,7 +673,7 @@ impl Parser<'_> {
             }
         }
         let span = self.since(start);
-        Ok(Stmt::Limit(Limit {
+        Ok(Stmt::Limit(Box::new(Limit {
             over,
             rate,
             rate_unit,
@@ -681,7 +681,7 @@ impl Parser<'_> {
             burst,
             burst_unit,
             span,
-        }))
+        })))
     }
 
     fn log(&mut self) -> PResult<Stmt> {
