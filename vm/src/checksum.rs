@@ -17,7 +17,7 @@
 ///
 /// Does nothing when the field is not inside the frame, when the written
 /// bytes overlap the field (the write set the checksum itself), or when
-/// `zero_means_none` and the field is 0 (no checksum, as in UDP over IPv4);
+/// `zero_means_none` and the field is 0 (a checksum the sender left out);
 /// in that case a result of 0 is written as `0xffff`.
 pub fn update(frame: &mut [u8], field: usize, start: usize, old: &[u8], zero_means_none: bool) {
     let Some(end) = field.checked_add(2).filter(|e| *e <= frame.len()) else {

@@ -13,18 +13,22 @@
 //! set @s0 "blocked" hash [4] {
 //!   0x0a000001
 //! }
-//! counter ctr0 "rule 3"
+//! counter ctr0 "filter/input rule 0"
 //! limit lim0 10 packets per 1000000000 ns, burst 5
 //!
 //! parse
-//!   rule 0
+//!   rule 0 handle 0 fp 0000000000000000
+//!     setbase ll = frame+0
+//!   rule 1 handle 0 fp 0000000000000000
 //!     load r0, 2 @ ll+12
 //!     setkey protocol = r0
+//!     setbase nh = ll+14
 //!
 //! chain c0 filter/input (base: priority 0, policy drop)
-//!   rule 0 handle 3 fp 00c0ffee00c0ffee counter ctr0  # edge.nft:12: tcp dport 22 accept
+//!   rule 0 handle 3 fp 00c0ffee00c0ffee counter ctr0  # edge.nft:12: @th,16,16 22 counter accept
 //!     load r0, 2 @ th+2
 //!     cmp r0 == 0x0016
+//!     counter ctr0
 //!     verdict accept
 //! ```
 //!
