@@ -156,14 +156,22 @@ pub fn literal(
                 Some(s) => (s, true),
                 None => (text, false),
             };
-            if s.len() > bytes || (!wildcard && s.is_empty()) {
+            if !wildcard && s.is_empty() {
+                return Err(Diagnostic::error(
+                    span,
+                    "an empty string is not allowed",
+                    "empty",
+                ));
+            }
+            // Room for the terminating NUL, as nft requires.
+            if s.len() >= bytes {
                 return Err(Diagnostic::error(
                     span,
                     format!(
-                        "string \"{text}\" does not fit in {} ({bytes} bytes)",
+                        "string \"{text}\" is too long for {} ({bytes} bytes with the NUL)",
                         what()
                     ),
-                    format!("at most {bytes} bytes"),
+                    format!("at most {} bytes", bytes - 1),
                 ));
             }
             let mut v = 0u128;

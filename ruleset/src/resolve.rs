@@ -667,7 +667,7 @@ impl<'a, 'c> Checker<'a, 'c> {
                 })
             }
             Value::Slash(a, b, _) => {
-                if self.reg.is_flags(vt) {
+                if self.reg.is_flags(vt) && !is_prefix_length(b) {
                     return Err(Diagnostic::error(
                         v.span(),
                         "`value / mask` must stand on its own, not in a set or concatenation",
@@ -689,10 +689,10 @@ impl<'a, 'c> Checker<'a, 'c> {
                     ));
                 }
                 let value = self.value(vt, a, order, what)?;
-                let (len_v, o) = self.deref(b, order)?;
+                let (len_v, _) = self.deref(b, order)?;
                 let len = match len_v {
                     Value::Lit {
-                        kind: LitKind::Number,
+                        kind: LitKind::Number | LitKind::Hex,
                         text,
                         ..
                     } => crate::parser::parse_int(text),
@@ -704,7 +704,6 @@ impl<'a, 'c> Checker<'a, 'c> {
                         ));
                     }
                 };
-                let _ = o;
                 if len > u128::from(vt.bits) {
                     return Err(Diagnostic::error(
                         b.span(),
@@ -1018,7 +1017,8 @@ impl<'a, 'c> Checker<'a, 'c> {
                     .map_err(wrap)?;
                 return Ok(Relation::FlagsAny { negate: true, mask });
             }
-            Value::Slash(a, m, _) if flags => {
+            // `flags v / mask`; with a number after `/` it is a prefix, as in nft.
+            Value::Slash(a, m, _) if flags && !is_prefix_length(m) => {
                 if ordering.is_some() {
                     return Err(Diagnostic::error(
                         v.span(),
@@ -1045,7 +1045,7 @@ impl<'a, 'c> Checker<'a, 'c> {
         }
         let types: Vec<ValueType> = key.iter().map(|p| p.ty).collect();
         let mut els = Vec::new();
-        if flags {
+        if flags && !matches!(v, Value::Slash(_, m, _) if is_prefix_length(m)) {
             els.push(vec![Atom::Value(
                 self.or_value(types[0], v, vorder, &what).map_err(wrap)?,
             )]);
@@ -1484,6 +1484,18 @@ fn key_text(reg: &Registry, key: &[KeyPart]) -> String {
         .map(|p| reg_text(reg, p))
         .collect::<Vec<_>>()
         .join(" . ")
+}
+
+/// True when the right of a `/` is a number: a prefix length (`/8`), not a
+/// flag mask (`/ syn,ack`).
+fn is_prefix_length(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Lit {
+            kind: LitKind::Number | LitKind::Hex,
+            ..
+        }
+    )
 }
 
 /// Adds "used here" for an error found inside a variable's value.

@@ -76,6 +76,15 @@ fn flag_types_follow_nft_implicit_relations() {
     assert!(
         matches!(rel("tcp flags == syn|ack"), Relation::Cmp { op: CmpOp::Eq, ref values } if values == &[0x12])
     );
+    // a number after `/` is a prefix length, as in nft: the top 2 bits
+    assert!(matches!(
+        rel("tcp flags syn / 2"),
+        Relation::Prefix {
+            negate: false,
+            value: 0,
+            len: 2
+        }
+    ));
     // a set of flags compares exactly against each element
     let Relation::InSet {
         negate: false,
