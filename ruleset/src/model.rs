@@ -461,7 +461,7 @@ pub struct Element {
 }
 
 /// One key part of a set element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Atom {
     /// Exactly this value.
     Value(u128),

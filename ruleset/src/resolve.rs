@@ -439,6 +439,20 @@ impl<'a, 'c> Checker<'a, 'c> {
         if let Some(d) = last_err {
             return Err(d);
         }
+        if data.is_some() {
+            // The kernel refuses a map with the same key twice.
+            let mut seen = HashMap::with_capacity(elements.len());
+            for e in &elements {
+                if let Some(first) = seen.insert(&e.key, e.span) {
+                    return Err(Diagnostic::error(
+                        e.span,
+                        "this key is already in the map",
+                        "duplicate key",
+                    )
+                    .with_label(first, "first here"));
+                }
+            }
+        }
         let interval = elements
             .iter()
             .any(|e| e.key.iter().any(|a| !matches!(a, Atom::Value(_))));

@@ -93,6 +93,10 @@ rule_case!(
     type_mismatch_ordering_with_set,
     "tcp dport < { 22, 80 } accept"
 );
+rule_case!(
+    duplicate_map_key,
+    "ip daddr vmap { 10.0.0.1 : accept, 10.0.0.1 : drop }"
+);
 
 // ---- values out of range ----
 rule_case!(out_of_range_ttl, "ip ttl 256 accept");
@@ -218,6 +222,9 @@ file_case!(
     field_of_user_header_typo,
     "header vxlan {\n    flags : 8;\n    _ : 24;\n    vni : 24;\n    _ : 8;\n}\nparse udp dport 4789 => vxlan;\ntable netdev t {\n    chain c {\n        vxlan vin 100 accept\n    }\n}\n"
 );
+
+rule_case!(string_too_long, "meta iifname \"0123456789abcdef\" accept");
+rule_case!(flag_prefix_too_long, "tcp flags syn / 0x12 accept");
 
 // ---- several errors in one file ----
 rule_case!(
