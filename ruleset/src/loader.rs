@@ -119,13 +119,27 @@ impl Loader {
     }
 }
 
-/// Reads a UTF-8 file; the error is a one-line message.
+/// Largest file that is read, in bytes.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a regular UTF-8 file of at most [`MAX_FILE_BYTES`]; the error is
+/// a one-line message. (A device such as `/dev/zero` would never end.)
 fn read(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("cannot read {shown}: not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "cannot read {shown}: larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
-            "{} is not UTF-8 text (byte {})",
-            path.display(),
+            "{shown} is not UTF-8 text (byte {})",
             e.utf8_error().valid_up_to()
         )
     })
