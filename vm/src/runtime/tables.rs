@@ -251,15 +251,18 @@ impl<D: Clone> Table<D> {
     }
 
     /// Adds an element, or replaces the data of an equal one. Returns the
-    /// data the element had before, if it was there.
-    pub fn insert(&self, elem: SetElem, data: D) -> Result<Option<D>, ElemError> {
+    /// data the element had before, if it was there. Crate-private: changes
+    /// go through [`crate::Instance`], which checks them as the verifier
+    /// would (a verdict map's jumps must keep the chain graph acyclic).
+    pub(crate) fn insert(&self, elem: SetElem, data: D) -> Result<Option<D>, ElemError> {
         self.layout.check(&elem)?;
         self.change(|m| m.insert(elem, data))
     }
 
     /// Removes an element (which must be given exactly as it was added).
-    /// Returns its data, if it was there.
-    pub fn remove(&self, elem: &SetElem) -> Option<D> {
+    /// Returns its data, if it was there. Crate-private, like
+    /// [`Table::insert`].
+    pub(crate) fn remove(&self, elem: &SetElem) -> Option<D> {
         // Removing elements cannot make the others overlap, so the rebuild
         // cannot fail; if it did, the table would stay as it was.
         self.change(|m| m.remove(elem)).ok().flatten()
