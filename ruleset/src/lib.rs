@@ -15,6 +15,8 @@
 //! Entry points: [`check_file`], [`check_str`], [`parse_str`] and
 //! [`prelude::prelude`].
 
+#![warn(missing_docs)]
+
 pub mod ast;
 pub mod diagnostics;
 pub mod lexer;

@@ -6,8 +6,8 @@
 //! which parses the included file in place with the same name table.
 //!
 //! - this module: the token cursor, top-level items, tables, chains, sets;
-//! - [`rule`]: rules, matches, statements and values;
-//! - [`decl`]: the declaration language (`header`, `parse`, `layer`, ...);
+//! - `rule`: rules, matches, statements and values;
+//! - `decl`: the declaration language (`header`, `parse`, `layer`, ...);
 //! - [`names`]: the header and field names the parser needs.
 
 mod decl;

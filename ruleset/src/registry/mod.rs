@@ -7,7 +7,7 @@
 //! compiler reads it to place headers and to derive each rule's implied
 //! dependencies; nothing about any protocol is known outside it.
 //!
-//! [`declare`] builds it from declarations and validates them.
+//! The `declare` module builds it from declarations and validates them.
 
 mod declare;
 
