@@ -99,6 +99,46 @@ fn value_past_last_register() {
         elements: vec![],
     }];
     assert!(matches!(err(p), VerifyError::RegsPastEnd { regs: 2, .. }));
+    // A store of 8 bytes reads two registers; a map's 6-byte data writes two.
+    let store = Insn::Store {
+        base: BaseId(0),
+        offset: 0,
+        len: 8,
+        src: Reg(15),
+        checksums: vec![],
+    };
+    let e = insn_err(vec![load(15, 0, 0, 4), store]);
+    assert_eq!(
+        e,
+        VerifyError::RegsPastEnd {
+            at: at(0, 1),
+            reg: 15,
+            regs: 2
+        }
+    );
+    let mut p = matcher(vec![
+        load(0, 0, 0, 1),
+        Insn::MapLookup {
+            src: Reg(0),
+            map: MapId(0),
+            dst: Reg(15),
+        },
+    ]);
+    p.maps = vec![MapDecl {
+        name: "m".into(),
+        key: vec![1],
+        kind: SetKind::Hash,
+        data: MapData::Value(6),
+        elements: vec![],
+    }];
+    assert_eq!(
+        err(p),
+        VerifyError::RegsPastEnd {
+            at: at(0, 1),
+            reg: 15,
+            regs: 2
+        }
+    );
 }
 
 #[test]
