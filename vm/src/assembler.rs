@@ -320,7 +320,7 @@ fn value_of(s: &str) -> Parsed<Value> {
         let hex = chunk
             .strip_prefix("0x")
             .ok_or_else(|| format!("expected a 0x value, found {s:?}"))?;
-        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 8 {
+        if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 8 {
             return Err(format!("bad value chunk {chunk:?}"));
         }
         for pair in hex.as_bytes().chunks(2) {
