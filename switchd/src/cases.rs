@@ -44,7 +44,7 @@ pub struct Case {
     pub name: String,
     /// The frame.
     pub packet: PacketSpec,
-    /// The input port's name (default: `eth0`).
+    /// The input port's name (default: `eth0` for `switchctl test`).
     #[serde(default)]
     pub iif: Option<String>,
     /// What must happen.
@@ -176,6 +176,12 @@ pub struct Ip {
     pub protocol: Option<u8>,
     /// Options, hex (a multiple of 4 bytes).
     pub options: Option<String>,
+    /// Overrides the version field (for malformed headers).
+    pub version: Option<u8>,
+    /// Overrides the header length field, in 4-byte words.
+    pub ihl: Option<u8>,
+    /// Overrides the total length field.
+    pub length: Option<u16>,
 }
 
 /// An IPv6 header and its extension headers.
@@ -196,6 +202,10 @@ pub struct Ip6 {
     pub nexthdr: Option<u8>,
     /// Extension headers, in order: `HopByHop`, `Routing`, `DestOpts`, `Fragment(offset)`.
     pub ext: Vec<Ext>,
+    /// Overrides the version field (for malformed headers).
+    pub version: Option<u8>,
+    /// Overrides the payload length field.
+    pub length: Option<u16>,
 }
 
 /// An IPv6 extension header.
@@ -475,6 +485,7 @@ impl Fields {
             h.set_payload_len(payload_len).map_err(|e| bad("ip", e))?;
             h.header_checksum = h.calc_header_checksum();
             h.write(&mut out).map_err(|e| bad("ip", e))?;
+            patch(&mut out, ip.version, ip.ihl, ip.length, 2);
             return Ok((0x0800, Net::V4(h), out));
         }
         if let Some(ip6) = &self.ip6 {
@@ -508,6 +519,7 @@ impl Fields {
                 destination: v6("ip6.dst", ip6.dst.as_deref(), "2001:db8::2")?,
             };
             h.write(&mut out).map_err(|e| bad("ip6", e))?;
+            patch(&mut out, ip6.version, None, ip6.length, 4);
             out.extend(chain);
             return Ok((0x86dd, Net::V6(h), out));
         }
@@ -570,6 +582,26 @@ impl Fields {
         }
         l4.extend_from_slice(payload);
         Ok(l4)
+    }
+}
+
+/// Overwrites the version nibble, the low nibble of the first byte and
+/// the 16-bit length at `length_at` of a header just written.
+fn patch(
+    header: &mut [u8],
+    version: Option<u8>,
+    low_nibble: Option<u8>,
+    length: Option<u16>,
+    length_at: usize,
+) {
+    if let Some(v) = version {
+        header[0] = (header[0] & 0x0f) | (v << 4);
+    }
+    if let Some(n) = low_nibble {
+        header[0] = (header[0] & 0xf0) | (n & 0x0f);
+    }
+    if let Some(len) = length {
+        header[length_at..length_at + 2].copy_from_slice(&len.to_be_bytes());
     }
 }
 

@@ -3,6 +3,7 @@
 //! seeded generators of rules and frames.
 
 pub mod engine;
+pub mod filetest;
 pub mod frames;
 pub mod kernel;
 pub mod netns;

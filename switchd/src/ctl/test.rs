@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let file = CaseFile::parse(&text).with_context(|| format!("{}", args.cases.display()))?;
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
     let mut out = std::io::stdout().lock();
-    let failed = run_cases(&instance, &file.cases, &mut out)?;
+    let failed = run_cases(&instance, &file.cases, DEFAULT_IIF, &mut out)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -46,10 +46,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Runs every case, prints the report to `out`, and returns how many failed.
+/// The input port of a case that names none.
+pub const DEFAULT_IIF: &str = "eth0";
+
+/// Runs every case (those that name no input port arrive on `default_iif`),
+/// prints the report to `out`, and returns how many failed.
 pub fn run_cases(
     instance: &Instance,
     cases: &[Case],
+    default_iif: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {
     let program = instance.program().program();
@@ -63,7 +68,7 @@ pub fn run_cases(
             .with_context(|| format!("case {:?}: building the packet", case.name))?;
         let port = InputPort::new(
             program,
-            case.iif.as_deref().unwrap_or("eth0"),
+            case.iif.as_deref().unwrap_or(default_iif),
             [0x02, 0, 0, 0, 0, 0xfe],
         );
         let mut bytes = frame.clone();
