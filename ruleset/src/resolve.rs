@@ -1059,7 +1059,7 @@ impl<'a, 'c> Checker<'a, 'c> {
         }
         let types: Vec<ValueType> = key.iter().map(|p| p.ty).collect();
         let mut els = Vec::new();
-        if flags && !matches!(v, Value::Slash(_, m, _) if is_prefix_length(m)) {
+        if flags && matches!(v, Value::List(..)) {
             els.push(vec![Atom::Value(
                 self.or_value(types[0], v, vorder, &what).map_err(wrap)?,
             )]);

@@ -85,6 +85,19 @@ fn flag_types_follow_nft_implicit_relations() {
             len: 2
         }
     ));
+    // ranges of flag values are ranges, as in nft
+    assert!(matches!(
+        rel("tcp flags 0x02-0x12"),
+        Relation::Range {
+            negate: false,
+            low: 2,
+            high: 0x12
+        }
+    ));
+    assert!(matches!(
+        rel("tcp flags != 0x02-0x12"),
+        Relation::Range { negate: true, .. }
+    ));
     // a set of flags compares exactly against each element
     let Relation::InSet {
         negate: false,
