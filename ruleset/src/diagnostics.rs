@@ -148,6 +148,15 @@ impl Diagnostics {
         );
         let mut out = Vec::new();
         for d in &self.list {
+            if self.sources.get(d.span.file).text.is_empty() {
+                // A file that could not be read: there is no source to show.
+                let kind = match d.severity {
+                    Severity::Error => "Error",
+                    Severity::Warning => "Warning",
+                };
+                out.extend(format!("{kind}: {}\n", d.message).bytes());
+                continue;
+            }
             let config = Config::new()
                 .with_index_type(IndexType::Byte)
                 .with_color(color);
@@ -191,6 +200,7 @@ impl Diagnostics {
                 message: d.message.clone(),
                 location: self.locate(d.span),
                 labels: std::iter::once((d.span, &d.label))
+                    .filter(|(_, t)| !t.is_empty())
                     .chain(d.labels.iter().map(|(s, t)| (*s, t)))
                     .map(|(s, t)| JsonLabel {
                         message: t.clone(),
