@@ -377,6 +377,21 @@ impl<'l> Parser<'l> {
         }
     }
 
+    /// An unexpected word where one of `words` belongs, suggesting the
+    /// closest of them.
+    fn unknown_word(
+        &mut self,
+        span: Span,
+        word: &str,
+        message: String,
+        label: &str,
+        words: &[&str],
+    ) -> Reported {
+        let help = did_you_mean(word, words.iter().copied());
+        let d = Diagnostic::error(span, message, label).with_help_opt(help);
+        self.report(d)
+    }
+
     /// "not supported yet: WHAT" at `span`.
     fn unsupported(&mut self, span: Span, what: &str) -> Reported {
         let d = Diagnostic::error(
@@ -507,19 +522,12 @@ impl<'l> Parser<'l> {
                 Err(self.unsupported(t.span, &what))
             }
             other => {
-                let help = did_you_mean(
-                    other,
-                    ["table", "define", "include", "flush", "header", "parse"],
+                let other = other.to_owned();
+                let message = format!(
+                    "expected `table`, `define`, `include` or a declaration, found `{other}`"
                 );
-                let d = Diagnostic::error(
-                    t.span,
-                    format!(
-                        "expected `table`, `define`, `include` or a declaration, found `{other}`"
-                    ),
-                    "not a top-level item",
-                )
-                .with_help_opt(help);
-                Err(self.report(d))
+                let words = ["table", "define", "include", "flush", "header", "parse"];
+                Err(self.unknown_word(t.span, &other, message, "not a top-level item", &words))
             }
         }
     }
@@ -564,14 +572,10 @@ impl<'l> Parser<'l> {
                 return Err(r);
             }
             other => {
-                let help = did_you_mean(other, ["netdev", "bridge", "inet"]);
-                let d = Diagnostic::error(
-                    family.span,
-                    format!("unknown table family `{other}`"),
-                    "expected `netdev`, `bridge` or `inet`",
-                )
-                .with_help_opt(help);
-                return Err(self.report(d));
+                let message = format!("unknown table family `{other}`");
+                let words = ["netdev", "bridge", "inet"];
+                let label = "expected `netdev`, `bridge` or `inet`";
+                return Err(self.unknown_word(family.span, other, message, label, &words));
             }
         }
         let name = self.expect_name("a table name")?;
@@ -640,14 +644,9 @@ impl<'l> Parser<'l> {
                 Err(r)
             }
             _ => {
-                let help = did_you_mean(&word, ["chain", "set", "map", "define"]);
-                let d = Diagnostic::error(
-                    t.span,
-                    "expected `chain`, `set`, `map` or `define`",
-                    "not a table item",
-                )
-                .with_help_opt(help);
-                Err(self.report(d))
+                let message = "expected `chain`, `set`, `map` or `define`".to_owned();
+                let words = ["chain", "set", "map", "define"];
+                Err(self.unknown_word(t.span, &word, message, "not a table item", &words))
             }
         }
     }
@@ -849,17 +848,9 @@ impl<'l> Parser<'l> {
                 Err(self.unsupported(t.span, &format!("set {word}")))
             }
             _ => {
-                let help = did_you_mean(
-                    &word,
-                    ["type", "typeof", "flags", "elements", "size", "comment"],
-                );
-                let d = Diagnostic::error(
-                    t.span,
-                    "expected `type`, `typeof`, `flags` or `elements`",
-                    "not a set property",
-                )
-                .with_help_opt(help);
-                Err(self.report(d))
+                let message = "expected `type`, `typeof`, `flags` or `elements`".to_owned();
+                let words = ["type", "typeof", "flags", "elements", "size", "comment"];
+                Err(self.unknown_word(t.span, &word, message, "not a set property", &words))
             }
         }
     }
