@@ -452,6 +452,33 @@ impl<'l> Parser<'l> {
         }
     }
 
+    /// Parses the items of a `{ ... }` body up to its closing brace, each
+    /// ended by a newline, `;` or the brace, recovering from an error at the
+    /// next line.
+    fn block(
+        &mut self,
+        closing: &str,
+        mut item: impl FnMut(&mut Self) -> PResult<()>,
+    ) -> PResult<()> {
+        loop {
+            self.skip_separators();
+            match self.peek() {
+                Tok::RBrace => {
+                    self.bump();
+                    return Ok(());
+                }
+                Tok::Eof => return Err(self.expected(closing)),
+                _ => {}
+            }
+            let before = self.pos;
+            if item(self).and_then(|()| self.end_of_item()).is_err() {
+                self.nl_skip = 0;
+                self.recover_line();
+            }
+            self.ensure_progress(before);
+        }
+    }
+
     /// After an error at `before`, makes sure the cursor moved, so that a
     /// token no rule can consume (a stray `}`) cannot stall a loop.
     fn ensure_progress(&mut self, before: usize) {
@@ -581,31 +608,11 @@ impl<'l> Parser<'l> {
         let name = self.expect_name("a table name")?;
         self.expect(Tok::LBrace, "`{`")?;
         let mut items = Vec::new();
-        loop {
-            self.skip_separators();
-            match self.peek() {
-                Tok::RBrace => {
-                    self.bump();
-                    break;
-                }
-                Tok::Eof => return Err(self.expected("`}` closing the table")),
-                _ => {}
-            }
-            let before = self.pos;
-            match self.table_item() {
-                Ok(item) => {
-                    items.push(item);
-                    if self.end_of_item().is_err() {
-                        self.recover_line();
-                    }
-                }
-                Err(Reported) => {
-                    self.nl_skip = 0;
-                    self.recover_line();
-                }
-            }
-            self.ensure_progress(before);
-        }
+        self.block("`}` closing the table", |p| {
+            let item = p.table_item()?;
+            items.push(item);
+            Ok(())
+        })?;
         Ok(Table {
             family,
             name,
@@ -663,39 +670,23 @@ impl<'l> Parser<'l> {
             span: start,
         };
         let mut hook_failed = false;
-        loop {
-            self.skip_separators();
-            match self.peek() {
-                Tok::RBrace => {
-                    self.bump();
-                    break;
-                }
-                Tok::Eof => return Err(self.expected("`}` closing the chain")),
-                _ => {}
-            }
-            let before = self.pos;
-            let result = if self.is_word("type") {
-                let r = self.hook().map(|h| chain.hook = Some(h));
+        self.block("`}` closing the chain", |p| {
+            if p.is_word("type") {
+                let r = p.hook().map(|h| chain.hook = Some(h));
                 hook_failed |= r.is_err();
                 r
-            } else if self.is_word("policy") {
-                self.bump();
+            } else if p.is_word("policy") {
+                p.bump();
                 // After a broken hook declaration its policy is no error of its own.
-                self.expect_word("`accept` or `drop`").map(|p| {
+                p.expect_word("`accept` or `drop`").map(|pol| {
                     if !hook_failed {
-                        chain.policy = Some(p);
+                        chain.policy = Some(pol);
                     }
                 })
             } else {
-                self.rule().map(|r| chain.rules.push(r))
-            };
-            let ok = result.is_ok() && self.end_of_item().is_ok();
-            if !ok {
-                self.nl_skip = 0;
-                self.recover_line();
+                p.rule().map(|r| chain.rules.push(r))
             }
-            self.ensure_progress(before);
-        }
+        })?;
         chain.span = self.since(start);
         Ok(chain)
     }
@@ -764,27 +755,7 @@ impl<'l> Parser<'l> {
             elements: None,
             span: start,
         };
-        loop {
-            self.skip_separators();
-            match self.peek() {
-                Tok::RBrace => {
-                    self.bump();
-                    break;
-                }
-                Tok::Eof => return Err(self.expected("`}` closing the set")),
-                _ => {}
-            }
-            let before = self.pos;
-            if self
-                .set_item(&mut decl)
-                .and_then(|()| self.end_of_item())
-                .is_err()
-            {
-                self.nl_skip = 0;
-                self.recover_line();
-            }
-            self.ensure_progress(before);
-        }
+        self.block("`}` closing the set", |p| p.set_item(&mut decl))?;
         decl.span = self.since(start);
         Ok(decl)
     }
