@@ -71,6 +71,32 @@ impl FieldLoad {
     }
 }
 
+/// Sets of at most this many single-part elements are written inline
+/// ([`Insn::InList`]): an engine tests them with a few compares.
+pub const INLINE_SET_LIMIT: usize = 8;
+
+/// `reg` (a value of `bytes` bytes, its field `shift` bits up) is one of
+/// `values` (with `negate`, none of them): a compare for one value, an
+/// inline list for more.
+pub fn in_list(reg: Reg, bytes: usize, shift: u32, values: &[u128], negate: bool) -> Insn {
+    let place = |v: u128| Value::from_u128(v << shift, bytes);
+    let mut values = values.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    match values.as_slice() {
+        [v] => Insn::Cmp {
+            src: reg,
+            op: if negate { vm::CmpOp::Ne } else { vm::CmpOp::Eq },
+            value: place(*v),
+        },
+        _ => Insn::InList {
+            src: reg,
+            list: values.iter().map(|v| (place(*v), place(*v))).collect(),
+            negate,
+        },
+    }
+}
+
 /// A mask of the `bits` least significant bits.
 pub fn low_mask(bits: u32) -> u128 {
     if bits >= 128 {
@@ -141,7 +167,11 @@ impl RuleBuilder {
     /// mask is applied to the loaded register itself, so the value occupies
     /// exactly the registers the load allocated (parts of a concatenated key
     /// must be consecutive).
-    pub fn load_field_masked(&mut self, range: BitRange, in_place: bool) -> Result<FieldLoad, CompileError> {
+    pub fn load_field_masked(
+        &mut self,
+        range: BitRange,
+        in_place: bool,
+    ) -> Result<FieldLoad, CompileError> {
         let bytes = range.covering_bytes() as usize;
         if bytes > vm::MAX_VALUE_BYTES {
             return Err(CompileError::FieldTooWide { bits: range.len });

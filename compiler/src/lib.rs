@@ -126,6 +126,11 @@ pub fn compile(checked: &CheckedRuleset) -> Result<Program, Vec<Located>> {
                 match RuleLowering::new(&mut prog, rule.span).lower(rule, &name) {
                     Ok((insns, counter)) => {
                         let (file, line, text) = checked.source_line(rule.span);
+                        // The comment has a field of its own.
+                        let text = match (&rule.comment, text.rfind("comment")) {
+                            (Some(_), Some(at)) => &text[..at],
+                            _ => text,
+                        };
                         chains[usize::from(id.0)].rules.push(Rule {
                             handle: 0,
                             fingerprint: 0,
@@ -148,7 +153,7 @@ pub fn compile(checked: &CheckedRuleset) -> Result<Program, Vec<Located>> {
         }
     }
 
-    let parse = match ParseSection::build(&graph, &layout, &mut objects) {
+    let parse = match ParseSection::build(&graph, &layout) {
         Ok(rules) => rules,
         Err(error) => {
             errors.push(Located { span: None, error });

@@ -14,10 +14,11 @@
 //! and maps shift sub-byte fields down first, since named objects store
 //! right-aligned keys.
 
-use crate::emit::{BitRange, FieldLoad, RuleBuilder};
+use crate::emit::{BitRange, FieldLoad, INLINE_SET_LIMIT, RuleBuilder, in_list};
 use crate::error::CompileError;
 use crate::header_expr::HeaderAt;
 use crate::layout::{Layout, Place};
+use crate::objects::bounds;
 use crate::objects::{KeyLayout, Named, Objects};
 use crate::parse_graph::{Length, ParseGraph, Source};
 use ruleset::model::{self, KeyPart, Load, Match, RawBase, Relation, SetRef, StmtKind, WriteValue};
@@ -335,7 +336,8 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 self.load_bits(range)?
             }
         };
-        self.test_values(&load, values)?;
+        self.b
+            .push(in_list(load.reg, load.bytes, load.shift, values, false));
         self.learn(subject, values.to_vec());
         Ok(())
     }
@@ -389,47 +391,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 )
             }
         }
-    }
-
-    /// Breaks the rule unless the loaded value is one of `values`.
-    fn test_values(&mut self, load: &FieldLoad, values: &[u128]) -> Result<(), CompileError> {
-        match values {
-            [v] => self.b.push(Insn::Cmp {
-                src: load.reg,
-                op: CmpOp::Eq,
-                value: load.place(*v),
-            }),
-            _ => {
-                let body = model::SetBody {
-                    key: vec![ruleset::registry::ValueType {
-                        ty: None,
-                        bits: load.bits,
-                    }],
-                    data: None,
-                    interval: false,
-                    elements: values
-                        .iter()
-                        .map(|v| model::Element {
-                            key: vec![model::Atom::Value(*v)],
-                            data: None,
-                            span: self.span,
-                        })
-                        .collect(),
-                };
-                let set = self.prog.objects.anonymous_set(
-                    &KeyLayout {
-                        parts: vec![(load.bytes, load.shift)],
-                    },
-                    &body,
-                )?;
-                self.b.push(Insn::Lookup {
-                    src: load.reg,
-                    set,
-                    negate: false,
-                });
-            }
-        }
-        Ok(())
     }
 
     // ---- keys ----
@@ -523,8 +484,16 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 let len = self.b.load_meta(Meta::Len)?;
                 let after = self.b.mark();
                 let nh = self.b.alloc(4)?;
-                self.b.push(Insn::LoadBase { dst: nh, base: Layout::layer_base(Layer::Network) });
-                self.b.push(Insn::Alu { dst: len.reg, a: len.reg, op: vm::AluOp::Sub, b: vm::Operand::Reg(nh) });
+                self.b.push(Insn::LoadBase {
+                    dst: nh,
+                    base: Layout::layer_base(Layer::Network),
+                });
+                self.b.push(Insn::Alu {
+                    dst: len.reg,
+                    a: len.reg,
+                    op: vm::AluOp::Sub,
+                    b: vm::Operand::Reg(nh),
+                });
                 self.b.release_to(after);
                 Ok(len)
             }
@@ -568,7 +537,10 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             }
             loads.push(load);
         }
-        debug_assert!(contiguous(&loads), "the parts of a key occupy consecutive registers");
+        debug_assert!(
+            contiguous(&loads),
+            "the parts of a key occupy consecutive registers"
+        );
         Ok(loads)
     }
 
@@ -789,7 +761,8 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     }
 
     /// Membership in an anonymous set: one exact element of one part is a
-    /// compare, one range a range test; anything else a set lookup.
+    /// compare, one range a range test, a few elements of one part an
+    /// inline list; anything else a set lookup.
     fn lookup_anonymous(
         &mut self,
         key: &[KeyPart],
@@ -799,24 +772,38 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         negate: bool,
     ) -> Result<(), CompileError> {
         let first = &loads[0];
-        if let ([element], [_]) = (elements.as_slice(), loads) {
-            let (low, high) = crate::objects::bounds(element.key[0], first.bits);
-            let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
-            if low == high {
-                self.b.push(Insn::Cmp {
-                    src: first.reg,
-                    op,
-                    value: first.place(low),
+        if let [_] = loads {
+            if elements.len() <= INLINE_SET_LIMIT {
+                let mut list: Vec<(u128, u128)> = elements
+                    .iter()
+                    .map(|e| bounds(e.key[0], first.bits))
+                    .collect();
+                list.sort_unstable();
+                list.dedup();
+                let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
+                self.b.push(match list.as_slice() {
+                    [(low, high)] if low == high => Insn::Cmp {
+                        src: first.reg,
+                        op,
+                        value: first.place(*low),
+                    },
+                    [(low, high)] => Insn::Range {
+                        src: first.reg,
+                        low: first.place(*low),
+                        high: first.place(*high),
+                        negate,
+                    },
+                    _ => Insn::InList {
+                        src: first.reg,
+                        list: list
+                            .iter()
+                            .map(|(l, h)| (first.place(*l), first.place(*h)))
+                            .collect(),
+                        negate,
+                    },
                 });
-            } else {
-                self.b.push(Insn::Range {
-                    src: first.reg,
-                    low: first.place(low),
-                    high: first.place(high),
-                    negate,
-                });
+                return Ok(());
             }
-            return Ok(());
         }
         let layout = KeyLayout {
             parts: loads.iter().map(|l| (l.bytes, l.shift)).collect(),

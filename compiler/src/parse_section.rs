@@ -16,15 +16,12 @@
 //!
 //! Only the layers the rules read are computed.
 
-use crate::emit::RuleBuilder;
+use crate::emit::{RuleBuilder, in_list};
 use crate::error::CompileError;
 use crate::header_expr::HeaderAt;
 use crate::layout::{Layout, Place};
-use crate::objects::{KeyLayout, Objects};
 use crate::parse_graph::{Length, ParseGraph, Source};
-use ruleset::model::{Atom, Element, SetBody};
-use ruleset::registry::{Cond, CondSubject, HeaderId, Layer, LayerRule, ValueType};
-use ruleset::span::Span;
+use ruleset::registry::{Cond, CondSubject, HeaderId, Layer, LayerRule};
 use vm::{BaseId, CmpOp, Insn, KeyId, Value};
 
 /// How deep a chain of extension headers is followed.
@@ -33,7 +30,6 @@ pub const THROUGH_DEPTH: usize = 8;
 /// Builds the parse section's rules.
 pub struct ParseSection<'a> {
     graph: &'a ParseGraph<'a>,
-    objects: &'a mut Objects,
     rules: Vec<Vec<Insn>>,
 }
 
@@ -42,11 +38,9 @@ impl<'a> ParseSection<'a> {
     pub fn build(
         graph: &'a ParseGraph<'a>,
         layout: &Layout,
-        objects: &'a mut Objects,
     ) -> Result<Vec<Vec<Insn>>, CompileError> {
         let mut s = ParseSection {
             graph,
-            objects,
             rules: Vec::new(),
         };
         s.rules.push(vec![Insn::SetBase {
@@ -117,95 +111,107 @@ impl<'a> ParseSection<'a> {
     /// Emits the checks of declaration conditions.
     fn conds(&mut self, b: &mut RuleBuilder, conds: &[Cond]) -> Result<(), CompileError> {
         for cond in conds {
-            let load = match cond.subject {
-                CondSubject::LayerKey(layer) => {
-                    let key = Layout::layer_key(layer)
-                        .ok_or(CompileError::Unreachable("link layer key".into()))?;
-                    b.load_key(key, 32)?
-                }
-                CondSubject::Field { header, field } => {
-                    let at = self.place(header)?;
-                    b.load_field(
-                        HeaderAt {
-                            registry: self.graph.registry(),
-                            header,
-                            at,
-                        }
-                        .field_range(field),
-                    )?
-                }
-            };
-            self.one_of(b, load.reg, load.bytes, load.shift, &cond.values)?;
+            let load = self.cond_load(b, cond)?;
+            b.push(in_list(
+                load.reg,
+                load.bytes,
+                load.shift,
+                &cond.values,
+                false,
+            ));
         }
         Ok(())
     }
 
-    /// Breaks unless the register (a value of `bytes` bytes, `shift` bits
-    /// up) holds one of `values`.
-    fn one_of(
-        &mut self,
+    /// Loads what a declaration condition tests.
+    fn cond_load(
+        &self,
         b: &mut RuleBuilder,
-        reg: vm::Reg,
-        bytes: usize,
-        shift: u32,
-        values: &[u128],
-    ) -> Result<(), CompileError> {
-        if let [v] = values {
-            b.push(Insn::Cmp {
-                src: reg,
-                op: CmpOp::Eq,
-                value: Value::from_u128(v << shift, bytes),
-            });
-            return Ok(());
+        cond: &Cond,
+    ) -> Result<crate::emit::FieldLoad, CompileError> {
+        match cond.subject {
+            CondSubject::LayerKey(layer) => {
+                let key = Layout::layer_key(layer)
+                    .ok_or(CompileError::Unreachable("link layer key".into()))?;
+                b.load_key(key, 32)
+            }
+            CondSubject::Field { header, field } => {
+                let at = self.place(header)?;
+                b.load_field(
+                    HeaderAt {
+                        registry: self.graph.registry(),
+                        header,
+                        at,
+                    }
+                    .field_range(field),
+                )
+            }
         }
-        let body = SetBody {
-            key: vec![ValueType {
-                ty: None,
-                bits: bytes as u32 * 8 - shift,
-            }],
-            data: None,
-            interval: false,
-            elements: values
-                .iter()
-                .map(|v| Element {
-                    key: vec![Atom::Value(*v)],
-                    data: None,
-                    span: Span::default(),
-                })
-                .collect(),
-        };
-        let set = self.objects.anonymous_set(
-            &KeyLayout {
-                parts: vec![(bytes, shift)],
-            },
-            &body,
-        )?;
-        b.push(Insn::Lookup {
-            src: reg,
-            set,
-            negate: false,
-        });
-        Ok(())
     }
 
-    /// The rules of one `network` or `transport` declaration.
+    /// The rules of one `network` or `transport` declaration. A declaration
+    /// of more than two rules (a chain of extension headers) starts with
+    /// guards that skip it when its conditions do not hold, and its walk
+    /// with one that skips the walk when no extension header follows: a
+    /// packet of another protocol passes over it in one rule.
     fn layer_rule(&mut self, layer: Layer, rule: &LayerRule) -> Result<(), CompileError> {
         let registry = self.graph.registry();
         let key =
             Layout::layer_key(layer).ok_or(CompileError::Unreachable("link layer key".into()))?;
         let base = Layout::layer_base(layer);
         let at = self.place(rule.header)?;
+        let mut block = Vec::new();
         for first_fragment in fragment_variants(registry.header(rule.header).fragment.is_some()) {
             let mut b = RuleBuilder::new();
             self.conds(&mut b, &rule.conds)?;
             self.header_step(&mut b, rule.header, at, key, base, first_fragment)?;
-            self.rules.push(b.finish());
+            block.push(b.finish());
         }
-        if rule.through.is_empty() {
-            return Ok(());
+        if !rule.through.is_empty() {
+            let walk = self.walk(rule, key, base)?;
+            let all = walk.1;
+            let mut guard = RuleBuilder::new();
+            let k = guard.load_key(key, 32)?;
+            guard.push(in_list(k.reg, 4, 0, &all, true));
+            guard.push(skip(walk.0.len())?);
+            block.push(guard.finish());
+            block.extend(walk.0);
         }
+        if block.len() > 2 {
+            let mut guards = Vec::new();
+            for (i, cond) in rule.conds.iter().enumerate() {
+                let mut b = RuleBuilder::new();
+                let load = self.cond_load(&mut b, cond)?;
+                b.push(in_list(
+                    load.reg,
+                    load.bytes,
+                    load.shift,
+                    &cond.values,
+                    true,
+                ));
+                b.push(skip(rule.conds.len() - i - 1 + block.len())?);
+                guards.push(b.finish());
+            }
+            self.rules.extend(guards);
+        }
+        self.rules.extend(block);
+        Ok(())
+    }
+
+    /// The unrolled chain of extension headers of a `through` declaration,
+    /// ending with the rule that leaves the layer absent when the chain is
+    /// still unfinished (too long, or cut short); and every value that
+    /// leads to an extension header.
+    fn walk(
+        &mut self,
+        rule: &LayerRule,
+        key: KeyId,
+        base: BaseId,
+    ) -> Result<(Vec<Vec<Insn>>, Vec<u128>), CompileError> {
+        let registry = self.graph.registry();
         let mut from = vec![rule.header];
         from.extend(&rule.through);
+        let mut rules = Vec::new();
         let mut all = Vec::new();
         for _ in 0..THROUGH_DEPTH {
             for &ext in &rule.through {
@@ -218,24 +224,23 @@ impl<'a> ParseSection<'a> {
                 for first_fragment in fragment_variants(registry.header(ext).fragment.is_some()) {
                     let mut b = RuleBuilder::new();
                     let k = b.load_key(key, 32)?;
-                    self.one_of(&mut b, k.reg, 4, 0, &values)?;
+                    b.push(in_list(k.reg, 4, 0, &values, false));
                     self.header_step(&mut b, ext, here, key, base, first_fragment)?;
-                    self.rules.push(b.finish());
+                    rules.push(b.finish());
                 }
             }
         }
         all.sort_unstable();
         all.dedup();
-        // Still on an extension header: the chain was too long or cut short.
         let mut b = RuleBuilder::new();
         let k = b.load_key(key, 32)?;
-        self.one_of(&mut b, k.reg, 4, 0, &all)?;
+        b.push(in_list(k.reg, 4, 0, &all, false));
         let present = b.alloc(4)?;
         b.push(Insn::LoadBase { dst: present, base });
         b.push(Insn::ClearKey { dst: key });
         b.push(Insn::ClearBase { dst: base });
-        self.rules.push(b.finish());
-        Ok(())
+        rules.push(b.finish());
+        Ok((rules, all))
     }
 
     /// Checks that `header` (at `at`) is valid, then sets the layer key to
@@ -347,6 +352,13 @@ impl End {
             add: self.add,
         }
     }
+}
+
+/// A parse-section skip over `n` rules.
+fn skip(n: usize) -> Result<Insn, CompileError> {
+    Ok(Insn::Skip {
+        rules: u16::try_from(n).map_err(|_| CompileError::TooManyObjects)?,
+    })
 }
 
 /// For a header that can be a fragment: a rule for first fragments and one

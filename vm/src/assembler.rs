@@ -711,6 +711,29 @@ fn instruction(s: &str, p: &Program) -> Parsed<Insn> {
                 negate,
             }
         }
+        "in" => {
+            let (src, rest) = args.split_once(' ').ok_or("expected a register")?;
+            let (negate, rest) = match rest.strip_prefix("not ") {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let items = rest
+                .strip_prefix("{ ")
+                .and_then(|r| r.strip_suffix(" }"))
+                .ok_or("expected { ... }")?;
+            let list = items
+                .split(", ")
+                .map(|item| {
+                    let (low, high) = item.split_once('-').unwrap_or((item, item));
+                    Ok((value_of(low)?, value_of(high)?))
+                })
+                .collect::<Parsed<Vec<_>>>()?;
+            Insn::InList {
+                src: reg(src)?,
+                list,
+                negate,
+            }
+        }
         "lookup" => {
             let (src, rest) = args.split_once(' ').ok_or("expected a register")?;
             let (negate, set) = membership(rest)?;
@@ -814,6 +837,11 @@ fn instruction(s: &str, p: &Program) -> Parsed<Insn> {
             }
         }
         "clearkey" => Insn::ClearKey { dst: key(args, p)? },
+        "skip" => Insn::Skip {
+            rules: args
+                .parse()
+                .map_err(|_| format!("bad skip count {args:?}"))?,
+        },
         m => return Err(format!("unknown instruction {m:?}")),
     })
 }

@@ -307,6 +307,15 @@ pub enum Insn {
         high: Value,
         negate: bool,
     },
+    /// Break unless `src..` lies in one of the closed ranges of `list` (an
+    /// exact value is a range with `low == high`), or, with `negate`, unless
+    /// it lies in none: a small anonymous set written inline, which an
+    /// engine tests with compares.
+    InList {
+        src: Reg,
+        list: Vec<(Value, Value)>,
+        negate: bool,
+    },
     /// Break unless the key at `src..` is in the set (or, with `negate`,
     /// unless it is not).
     Lookup { src: Reg, set: SetId, negate: bool },
@@ -361,6 +370,10 @@ pub enum Insn {
     SetKey { dst: KeyId, src: Reg },
     /// Parse section only: `dst := absent`.
     ClearKey { dst: KeyId },
+    /// Parse section only: end this rule and skip the next `rules` rules
+    /// of the parse section (a forward jump, so the section stays
+    /// loop-free).
+    Skip { rules: u16 },
 }
 
 impl Insn {
@@ -378,6 +391,7 @@ impl Insn {
             Insn::Cmp { .. } => "cmp",
             Insn::CmpReg { .. } => "cmpreg",
             Insn::Range { .. } => "range",
+            Insn::InList { .. } => "in",
             Insn::Lookup { .. } => "lookup",
             Insn::MapLookup { .. } => "map",
             Insn::VmapLookup { .. } => "vmap",
@@ -394,6 +408,7 @@ impl Insn {
             Insn::ClearBase { .. } => "clearbase",
             Insn::SetKey { .. } => "setkey",
             Insn::ClearKey { .. } => "clearkey",
+            Insn::Skip { .. } => "skip",
         }
     }
 }

@@ -57,9 +57,15 @@ pub fn run<T: Tracer>(instance: &Instance, packet: Packet<'_>, out: &mut Outcome
         out,
         tracer,
     };
-    for (i, rule) in m.program.parse.iter().enumerate() {
+    let parse = &m.program.parse;
+    let mut i = 0;
+    while let Some(rule) = parse.get(i) {
         let result = m.rule(None, i, rule);
         m.tracer.rule(None, i, result);
+        i += 1;
+        if let RuleResult::Skip { rules } = result {
+            i += usize::from(rules);
+        }
     }
     for &entry in verified.entry_order() {
         let chain = &m.program.chains[usize::from(entry.0)];
@@ -92,8 +98,18 @@ struct Machine<'a, T> {
     tracer: &'a mut T,
 }
 
+/// How a rule that did not break ended.
+enum Exit {
+    /// It ran out of instructions.
+    End,
+    /// A verdict.
+    Verdict(Verdict),
+    /// A parse-section skip.
+    Skip(u16),
+}
+
 /// Where a rule stopped: `Err(i)` means instruction `i` broke it.
-type Step = Result<Option<Verdict>, usize>;
+type Step = Result<Exit, usize>;
 
 impl<T: Tracer> Machine<'_, T> {
     /// Runs base chain `entry` (and the chains it enters) to a verdict.
@@ -120,6 +136,7 @@ impl<T: Tracer> Machine<'_, T> {
             match result {
                 RuleResult::Broke { .. }
                 | RuleResult::End
+                | RuleResult::Skip { .. }
                 | RuleResult::Verdict(Verdict::Continue) => {}
                 RuleResult::Verdict(Verdict::Accept) => return (Final::Accept, decider),
                 RuleResult::Verdict(Verdict::Drop) => return (Final::Drop, decider),
@@ -163,8 +180,9 @@ impl<T: Tracer> Machine<'_, T> {
     fn rule(&mut self, chain: Option<ChainId>, index: usize, rule: &Rule) -> RuleResult {
         match self.insns(chain, index, rule) {
             Err(insn) => RuleResult::Broke { insn },
-            Ok(None) => RuleResult::End,
-            Ok(Some(v)) => RuleResult::Verdict(v),
+            Ok(Exit::End) => RuleResult::End,
+            Ok(Exit::Verdict(v)) => RuleResult::Verdict(v),
+            Ok(Exit::Skip(rules)) => RuleResult::Skip { rules },
         }
     }
 
@@ -251,6 +269,19 @@ impl<T: Tracer> Machine<'_, T> {
                     }
                     None => false,
                 },
+                Insn::InList { src, list, negate } => {
+                    let n = list.first().map_or(1, |(low, _)| low.chunks());
+                    match self.regs(*src, n) {
+                        Some(r) => {
+                            let inside = list.iter().any(|(low, high)| {
+                                order(r, &low.0) != Ordering::Less
+                                    && order(r, &high.0) != Ordering::Greater
+                            });
+                            inside != *negate
+                        }
+                        None => false,
+                    }
+                }
                 Insn::Lookup { src, set, negate } => {
                     let instance = self.instance;
                     match instance.set(*set) {
@@ -272,7 +303,7 @@ impl<T: Tracer> Machine<'_, T> {
                         })?
                     });
                     match verdict {
-                        Some(v) => return Ok(Some(v)),
+                        Some(v) => return Ok(Exit::Verdict(v)),
                         None => false,
                     }
                 }
@@ -344,7 +375,8 @@ impl<T: Tracer> Machine<'_, T> {
                         None => false,
                     }
                 }
-                Insn::Verdict(v) => return Ok(Some(*v)),
+                Insn::Verdict(v) => return Ok(Exit::Verdict(*v)),
+                Insn::Skip { rules } => return Ok(Exit::Skip(*rules)),
                 Insn::SetBase {
                     dst,
                     from,
@@ -405,7 +437,7 @@ impl<T: Tracer> Machine<'_, T> {
                 return Err(i);
             }
         }
-        Ok(None)
+        Ok(Exit::End)
     }
 
     fn base(&self, base: BaseId) -> Option<usize> {

@@ -242,6 +242,20 @@ impl Lister<'_> {
                     if *negate { "not " } else { "" }
                 )
             }
+            Insn::InList { src, list, negate } => {
+                write!(o, "r{} {}{{ ", src.0, if *negate { "not " } else { "" })?;
+                for (i, (low, high)) in list.iter().enumerate() {
+                    if i > 0 {
+                        o.push_str(", ");
+                    }
+                    if low == high {
+                        write!(o, "{low}")?;
+                    } else {
+                        write!(o, "{low}-{high}")?;
+                    }
+                }
+                o.write_str(" }")
+            }
             Insn::Lookup { src, set, negate } => {
                 write!(
                     o,
@@ -318,6 +332,7 @@ impl Lister<'_> {
             Insn::ClearBase { dst } => o.write_str(&self.base(*dst)),
             Insn::SetKey { dst, src } => write!(o, "{} = r{}", self.key(*dst), src.0),
             Insn::ClearKey { dst } => o.write_str(&self.key(*dst)),
+            Insn::Skip { rules } => write!(o, "{rules}"),
         }
     }
 

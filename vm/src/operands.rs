@@ -94,6 +94,10 @@ impl Insn {
             Insn::Cmp { src, value, .. } => (vec![span(*src, value.len())], None),
             Insn::CmpReg { a, b, .. } => (vec![span(*a, 4), span(*b, 4)], None),
             Insn::Range { src, low, .. } => (vec![span(*src, low.len())], None),
+            Insn::InList { src, list, .. } => (
+                vec![span(*src, list.first().map_or(1, |(low, _)| low.len()))],
+                None,
+            ),
             Insn::Lookup { src, set, .. } => (vec![regs(*src, set_key(usize::from(set.0)))], None),
             Insn::MapLookup { src, map, dst } => {
                 let data = match program.maps.get(usize::from(map.0)).map(|m| m.data) {
@@ -117,7 +121,8 @@ impl Insn {
             | Insn::Remove { .. }
             | Insn::Verdict(_)
             | Insn::ClearBase { .. }
-            | Insn::ClearKey { .. } => (vec![], None),
+            | Insn::ClearKey { .. }
+            | Insn::Skip { .. } => (vec![], None),
         };
         RegUse { reads, writes }
     }
@@ -129,6 +134,7 @@ impl Insn {
             | Insn::Shift { src, .. }
             | Insn::Cmp { src, .. }
             | Insn::Range { src, .. }
+            | Insn::InList { src, .. }
             | Insn::Lookup { src, .. }
             | Insn::MapLookup { src, .. }
             | Insn::VmapLookup { src, .. }
@@ -163,7 +169,8 @@ impl Insn {
             | Insn::Remove { .. }
             | Insn::Verdict(_)
             | Insn::ClearBase { .. }
-            | Insn::ClearKey { .. } => {}
+            | Insn::ClearKey { .. }
+            | Insn::Skip { .. } => {}
         }
     }
 }

@@ -19,6 +19,11 @@ pub enum RuleResult {
     },
     /// All its instructions passed and it gave no verdict: on to the next.
     End,
+    /// A parse-section rule passed and skips the next `rules` rules.
+    Skip {
+        /// How many rules are skipped.
+        rules: u16,
+    },
 }
 
 /// Receives the events of one packet's evaluation.

@@ -289,6 +289,20 @@ pub enum VerifyError {
         /// Width of the value.
         len: u8,
     },
+    /// An inline list with no element.
+    #[error("{at}: an inline list must have at least one element")]
+    EmptyList {
+        /// Where.
+        at: Loc,
+    },
+    /// A parse-section skip past the last parse rule.
+    #[error("{at}: skipping {rules} rules goes past the end of the parse section")]
+    SkipPastEnd {
+        /// Where.
+        at: Loc,
+        /// The rules skipped.
+        rules: u16,
+    },
     /// An instruction that writes bases or keys outside the parse section.
     #[error("{at}: {what} is allowed only in the parse section")]
     ParseOnly {
@@ -604,6 +618,7 @@ impl Checker<'_> {
                     | Insn::ClearBase { .. }
                     | Insn::SetKey { .. }
                     | Insn::ClearKey { .. }
+                    | Insn::Skip { .. }
             );
             if parse_only && !in_parse {
                 return Err(VerifyError::ParseOnly {
@@ -625,6 +640,7 @@ impl Checker<'_> {
                         | Insn::Cmp { .. }
                         | Insn::CmpReg { .. }
                         | Insn::Range { .. }
+                        | Insn::InList { .. }
                         | Insn::Lookup { .. }
                         | Insn::MapLookup { .. }
                 );
@@ -724,6 +740,36 @@ impl Checker<'_> {
                         at: at.clone(),
                         low: len,
                         high: high.len(),
+                    });
+                }
+                Ok(())
+            }
+            Insn::InList { list, .. } => {
+                let Some((first, _)) = list.first() else {
+                    return Err(VerifyError::EmptyList { at: at.clone() });
+                };
+                let len = value_len(at, first)?;
+                for (low, high) in list {
+                    for v in [low, high] {
+                        if value_len(at, v)? != len {
+                            return Err(VerifyError::RangeLength {
+                                at: at.clone(),
+                                low: len,
+                                high: v.len(),
+                            });
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Insn::Skip { rules } => {
+                let Loc::Insn { rule, .. } = at else {
+                    return Ok(());
+                };
+                if rule + 1 + usize::from(*rules) > self.p.parse.len() {
+                    return Err(VerifyError::SkipPastEnd {
+                        at: at.clone(),
+                        rules: *rules,
                     });
                 }
                 Ok(())

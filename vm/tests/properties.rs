@@ -180,6 +180,15 @@ fn program(g: &mut Gen) -> Program {
         elements: verdict_elems,
     });
     p.parse = (0..1 + g.below(4)).map(|_| parse_rule(g)).collect();
+    // Some parse rules end by skipping the rules after them.
+    let n = p.parse.len();
+    for (i, rule) in p.parse.iter_mut().enumerate() {
+        if g.chance(20) {
+            rule.insns.push(Insn::Skip {
+                rules: g.below(n - i) as u16,
+            });
+        }
+    }
     for c in 0..nchains {
         let is_base = c == 0 || (c == 1 && nchains > 2 && g.chance(50));
         let base = is_base.then(|| BaseChain {
@@ -339,12 +348,23 @@ fn pure_insn(g: &mut Gen, regs: &mut Regs) -> Option<Insn> {
                 value,
             }
         }
-        10 => {
+        10 if g.chance(50) => {
             let (src, len) = regs.value(g)?;
             Insn::Range {
                 src: Reg(src),
                 low: g.value(len),
                 high: g.value(len),
+                negate: g.chance(30),
+            }
+        }
+        10 => {
+            let (src, len) = regs.value(g)?;
+            let list = (0..1 + g.below(4))
+                .map(|_| (g.value(len), g.value(len)))
+                .collect();
+            Insn::InList {
+                src: Reg(src),
+                list,
                 negate: g.chance(30),
             }
         }

@@ -686,6 +686,7 @@ fn parse_only_instructions() {
         set_base(1, Some(0), 14),
         Insn::ClearBase { dst: BaseId(1) },
         Insn::ClearKey { dst: KeyId(0) },
+        Insn::Skip { rules: 0 },
     ] {
         let name = insn.mnemonic();
         assert_eq!(
@@ -928,5 +929,53 @@ fn errors_name_their_place() {
     assert_eq!(
         err(p).to_string(),
         "parse section, rule 1, instruction 1: verdict is not allowed in the parse section"
+    );
+}
+
+#[test]
+fn skips_stay_inside_the_parse_section() {
+    let mut p = matcher(vec![]);
+    p.parse = vec![rule(vec![Insn::Skip { rules: 1 }]), rule(vec![])];
+    assert!(verify(p.clone()).is_ok());
+    p.parse[0] = rule(vec![Insn::Skip { rules: 2 }]);
+    assert_eq!(
+        err(p),
+        VerifyError::SkipPastEnd {
+            at: Loc::Insn {
+                chain: None,
+                rule: 0,
+                insn: 0
+            },
+            rules: 2
+        }
+    );
+}
+
+#[test]
+fn inline_lists_are_not_empty_and_of_one_width() {
+    let e = insn_err(vec![
+        load(0, 0, 0, 2),
+        Insn::InList {
+            src: Reg(0),
+            list: vec![],
+            negate: false,
+        },
+    ]);
+    assert_eq!(e, VerifyError::EmptyList { at: at(0, 1) });
+    let e = insn_err(vec![
+        load(0, 0, 0, 2),
+        Insn::InList {
+            src: Reg(0),
+            list: vec![(v(&[0, 1]), v(&[0, 2])), (v(&[3]), v(&[4]))],
+            negate: false,
+        },
+    ]);
+    assert_eq!(
+        e,
+        VerifyError::RangeLength {
+            at: at(0, 1),
+            low: 2,
+            high: 1
+        }
     );
 }

@@ -205,7 +205,8 @@ fn print_event(program: &Program, event: &TraceEvent, out: &mut dyn Write) -> io
             write!(out, "  {} rule {rule}: ", name(c))?;
             match result {
                 RuleResult::Verdict(v) => writeln!(out, "{}", verdict_text(program, v)),
-                RuleResult::End => writeln!(out, "matched, no verdict"),
+                // Chain rules never skip (the verifier sees to it).
+                RuleResult::End | RuleResult::Skip { .. } => writeln!(out, "matched, no verdict"),
                 RuleResult::Broke { insn } => {
                     let text = program.chains[usize::from(c.0)]
                         .rules

@@ -1332,3 +1332,55 @@ pub fn tiny_and_huge_frames<E: Engine>(e: &E) {
     big.resize(65_536, 0);
     run(e, &i, &big);
 }
+
+pub fn inline_lists<E: Engine>(e: &E) {
+    let list = vec![
+        (v(&[0, 22]), v(&[0, 22])),
+        (v(&[0, 80]), v(&[0, 80])),
+        (v(&[0x03, 0xe8]), v(&[0x07, 0xd0])),
+    ];
+    for negate in [false, true] {
+        let i = instance(matcher(vec![
+            load(0, 0, 0, 2),
+            Insn::InList {
+                src: Reg(0),
+                list: list.clone(),
+                negate,
+            },
+        ]));
+        for (x, inside) in [
+            (22u16, true),
+            (23, false),
+            (80, true),
+            (999, false),
+            (1000, true),
+            (2000, true),
+            (2001, false),
+        ] {
+            assert_eq!(
+                matches(e, &i, &x.to_be_bytes()),
+                inside != negate,
+                "{x} negate {negate}"
+            );
+        }
+        // A frame too short to load from matches neither way.
+        assert!(!matches(e, &i, &[0]));
+    }
+}
+
+pub fn parse_skips_rules<E: Engine>(e: &E) {
+    // Rule 0 skips rule 1 when byte 0 is 0xaa; rule 1 would set nh past the frame.
+    let mut p = matcher(vec![load(0, 1, 0, 1), cmp(0, CmpOp::Eq, &[0xbb])]);
+    p.parse.extend([
+        rule(vec![set_base(1, Some(0), 1)]),
+        rule(vec![
+            load(0, 0, 0, 1),
+            cmp(0, CmpOp::Eq, &[0xaa]),
+            Insn::Skip { rules: 1 },
+        ]),
+        rule(vec![set_base(1, Some(0), 100)]),
+    ]);
+    let i = instance(p);
+    assert!(matches(e, &i, &[0xaa, 0xbb]));
+    assert!(!matches(e, &i, &[0xab, 0xbb]));
+}
