@@ -298,14 +298,7 @@ impl CaseFile {
 
 /// Parses hex bytes, ignoring whitespace.
 pub fn parse_hex(field: &'static str, text: &str) -> Result<Vec<u8>, CaseError> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return Err(bad(field, "an odd number of hex digits"));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|e| bad(field, e)))
-        .collect()
+    crate::capture::parse_hex(text).map_err(|e| bad(field, e))
 }
 
 fn mac(field: &'static str, text: Option<&str>, default: [u8; 6]) -> Result<[u8; 6], CaseError> {

@@ -1,13 +1,15 @@
 //! The switch daemon and its command-line client.
 //!
 //! - [`ctl`]: the `switchctl` subcommands, one module each;
-//!   [`cases`]: the packet test vectors `switchctl test` reads.
+//!   [`cases`]: the packet test vectors `switchctl test` reads;
+//!   [`capture`]: frames from hex and packet captures.
 //! - [`config`]: the daemon's configuration (RON file and flags).
 //! - [`classify`]: the per-frame decision the ruleset makes.
 //! - [`l2`]: the L2 switch (MAC learning, VLAN membership).
 //! - [`port`]: ports (AF_PACKET and in-memory).
 //! - [`worker`]: the per-thread forwarding loop; [`stats`]: its counters.
 
+pub mod capture;
 pub mod cases;
 pub mod classify;
 pub mod config;

@@ -1,14 +1,15 @@
-//! `switchctl trace`: run frames through a saved program and show, for each,
-//! the verdict, the rule that gave it and the way there.
+//! `switchctl trace`: run frames through a ruleset (or a saved program) and
+//! show, for each, the verdict, the rule that gave it and the way there.
 //!
 //! The program is loaded from RON and verified; a program the verifier
 //! refuses is not run, and the verifier's reason is the error. The running
 //! and printing part ([`trace_frames`]) takes a verified instance, so that
 //! `switchctl trace RULESET.nft` can share it once the compiler exists.
 
+use crate::capture::{parse_hex, read_capture, read_hex_lines};
 use anyhow::{Context, bail};
 use serde::Serialize;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,19 +21,25 @@ use vm::{
     Final, InputPort, Instance, Outcome, Packet, Policy, Program, RuleResult, TraceLog, interpreter,
 };
 
-/// Run frames through a saved program and show the verdicts.
+/// Run frames through a ruleset (or a saved program) and show the verdicts.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The saved program (RON) to verify and run.
+    /// The ruleset file to compile and run.
+    #[arg(required_unless_present = "program", conflicts_with = "program")]
+    pub ruleset: Option<PathBuf>,
+    /// A saved program (RON) to verify and run instead of a ruleset.
     #[arg(long, value_name = "FILE.ron")]
-    pub program: PathBuf,
+    pub program: Option<PathBuf>,
     /// A frame in hex (whitespace allowed); may be given several times.
-    #[arg(long, value_name = "HEX", required_unless_present = "packets")]
+    #[arg(long, value_name = "HEX", required_unless_present_any = ["packets", "pcap"])]
     pub packet: Vec<String>,
     /// A file with one frame in hex a line; blank lines and lines starting
     /// with `#` are skipped.
-    #[arg(long, value_name = "FILE", conflicts_with = "packet")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["packet", "pcap"])]
     pub packets: Option<PathBuf>,
+    /// A packet capture (pcap or pcapng, Ethernet).
+    #[arg(long, value_name = "FILE", conflicts_with = "packet")]
+    pub pcap: Option<PathBuf>,
     /// Print one JSON object per frame per line.
     #[arg(long)]
     pub json: bool,
@@ -43,24 +50,36 @@ pub struct Args {
 
 /// Runs `switchctl trace`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.program)
-        .with_context(|| format!("cannot read {}", args.program.display()))?;
-    let program =
-        vm::saved::from_ron_bytes(&bytes).with_context(|| format!("{}", args.program.display()))?;
-    let verified = vm::verify(program)
-        .with_context(|| format!("{}: refused by the verifier", args.program.display()))?;
-    let frames = match &args.packets {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            read_frames(&text).with_context(|| format!("{}", path.display()))?
+    let verified = match (&args.ruleset, &args.program) {
+        (Some(ruleset), _) => match compiler::compile_file(ruleset) {
+            Ok((_, verified)) => verified,
+            Err(diagnostics) => {
+                eprint!("{}", diagnostics.render(io::stderr().is_terminal()));
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, Some(path)) => {
+            let bytes = read(path)?;
+            let program =
+                vm::saved::from_ron_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
+            vm::verify(program)
+                .with_context(|| format!("{}: refused by the verifier", path.display()))?
         }
-        None => args
-            .packet
+        (None, None) => bail!("give a ruleset file or --program"),
+    };
+    let frames = if let Some(path) = &args.packets {
+        let text = String::from_utf8(read(path)?).with_context(|| format!("{}", path.display()))?;
+        read_hex_lines(&text).with_context(|| format!("{}", path.display()))?
+    } else if let Some(path) = &args.pcap {
+        read_capture(&read(path)?).with_context(|| format!("{}", path.display()))?
+    } else {
+        args.packet
             .iter()
             .enumerate()
-            .map(|(i, h)| parse_hex(h).with_context(|| format!("--packet number {}", i + 1)))
-            .collect::<anyhow::Result<_>>()?,
+            .map(|(i, h)| {
+                parse_hex(h).map_err(|e| anyhow::anyhow!("--packet number {}: {e}", i + 1))
+            })
+            .collect::<anyhow::Result<_>>()?
     };
     let port = InputPort::new(
         verified.program(),
@@ -73,30 +92,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Parses a frame written in hex; whitespace between digits is ignored.
-pub fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        bail!("odd number of hex digits ({})", digits.len());
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).ok();
-            s.and_then(|s| u8::from_str_radix(s, 16).ok())
-                .with_context(|| format!("not a hex byte: {:?}", String::from_utf8_lossy(pair)))
-        })
-        .collect()
-}
-
-/// Parses a file of frames: one hex frame a line, blank lines and `#`
-/// comments skipped.
-pub fn read_frames(text: &str) -> anyhow::Result<Vec<Vec<u8>>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(n, l)| parse_hex(l).with_context(|| format!("line {}", n + 1)))
-        .collect()
+fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// The JSON line printed for a frame.
