@@ -48,6 +48,55 @@ pub struct Report {
     pub not_seen: usize,
     /// The strict disagreements.
     pub mismatches: Vec<Mismatch>,
+    /// Frames whose deciding rule `switchctl trace --json` reported.
+    pub verdicts: usize,
+    /// Frames where `switchctl trace` names another deciding rule than the
+    /// kernel's counters imply: (seed, frame, kernel's rule, trace's rule).
+    pub verdict_mismatches: Vec<(u64, String, Option<usize>, Option<usize>)>,
+}
+
+/// The deciding rule `switchctl trace --json` reports for each frame of a
+/// ruleset (`None`: a policy decided).
+fn trace_deciders(ruleset: &str, frames: &[Vec<u8>]) -> Result<Vec<Option<usize>>> {
+    let dir = std::env::temp_dir().join(format!("jsw-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (rules, packets) = (dir.join("ruleset.nft"), dir.join("frames.hex"));
+    std::fs::write(&rules, ruleset)?;
+    let hex: Vec<String> = frames
+        .iter()
+        .map(|f| f.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    std::fs::write(&packets, hex.join("\n"))?;
+    let out = std::process::Command::new(switchctl())
+        .arg("trace")
+        .arg(&rules)
+        .arg("--packets")
+        .arg(&packets)
+        .args(["--json", "--iif", crate::kernel::DEVICE])
+        .output()
+        .context("running switchctl trace")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(
+        out.status.success(),
+        "switchctl trace: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)?
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            Ok(v["rule"].as_u64().map(|r| r as usize))
+        })
+        .collect()
+}
+
+/// The `switchctl` binary built with the tests (`target/<profile>/switchctl`).
+pub fn switchctl() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory")
+        .join("switchctl")
 }
 
 /// True for a later fragment: an IPv4 fragment offset, or an IPv6
@@ -114,6 +163,23 @@ pub fn run_seed(
     let ours = Engine::new(&text, crate::kernel::DEVICE)
         .with_context(|| format!("seed {seed}: compiling\n{text}"))?
         .observe(&bytes);
+    let traced = trace_deciders(&text, &bytes)?;
+    for ((frame, k), traced) in frames.iter().zip(&kernel).zip(&traced) {
+        let Observation::Counted(k) = k else { continue };
+        if is_later_fragment(&frame.bytes) {
+            continue;
+        }
+        // The kernel's deciding rule: the first rule with a verdict that
+        // counted the frame (the generated chain has no jumps).
+        let terminal = |i: &usize| kept[*i].ends_with("accept") || kept[*i].ends_with("drop");
+        let decided = k.iter().map(|r| r.index).filter(terminal).min();
+        report.verdicts += 1;
+        if decided != *traced {
+            report
+                .verdict_mismatches
+                .push((seed, frame.what.clone(), decided, *traced));
+        }
+    }
     for ((frame, k), o) in frames.iter().zip(&kernel).zip(&ours) {
         let (Observation::Counted(k), Observation::Counted(o)) = (k, o) else {
             report.not_seen += 1;

@@ -46,6 +46,17 @@ fn generated_rules_count_the_frames_the_kernel_counts() {
         report.nft_rejected.len(),
         report.not_seen
     );
+    eprintln!(
+        "switchctl trace --json named the kernel's deciding rule for {}/{} frames",
+        report.verdicts - report.verdict_mismatches.len(),
+        report.verdicts
+    );
+    for m in report.verdict_mismatches.iter().take(20) {
+        eprintln!(
+            "seed {} [{}]: kernel decided by {:?}, switchctl trace by {:?}",
+            m.0, m.1, m.2, m.3
+        );
+    }
     for m in report.mismatches.iter().take(20) {
         eprintln!(
             "seed {} `{}` on [{}] {}: kernel {}",
