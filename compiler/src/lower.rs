@@ -1005,6 +1005,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 offset: u16::try_from(at.offset + f.offset / 8)
                     .map_err(|_| CompileError::OffsetTooLarge)?,
                 zero_means_none: false,
+                when: None,
             });
         }
         if registry.field(header, field).pseudo {

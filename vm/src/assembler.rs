@@ -765,6 +765,14 @@ fn instruction(s: &str, p: &Program) -> Parsed<Insn> {
             let (len, base, offset) = sized_at(parts.next().unwrap_or(""), p)?;
             let checksums = parts
                 .map(|fix| {
+                    let (fix, when) = match fix.split_once(" if ") {
+                        Some((fix, cond)) => {
+                            let (k, v) = cond.split_once(" == ").ok_or("expected `if KEY == N`")?;
+                            let v = v.parse().map_err(|_| format!("bad key value {v:?}"))?;
+                            (fix, Some((key(k, p)?, v)))
+                        }
+                        None => (fix, None),
+                    };
                     let (place, zero_means_none) = match fix.strip_suffix(" unless 0") {
                         Some(place) => (place, true),
                         None => (fix, false),
@@ -774,6 +782,7 @@ fn instruction(s: &str, p: &Program) -> Parsed<Insn> {
                         base,
                         offset,
                         zero_means_none,
+                        when,
                     })
                 })
                 .collect::<Parsed<_>>()?;

@@ -227,6 +227,9 @@ pub struct ChecksumFix {
     pub offset: u16,
     /// A checksum field of zero means "no checksum" and is left alone.
     pub zero_means_none: bool,
+    /// The fix applies only when this key is present and has this value
+    /// (the checksum of whichever transport header the packet carries).
+    pub when: Option<(KeyId, u32)>,
 }
 
 /// How evaluation continues after a rule's verdict.

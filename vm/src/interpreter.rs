@@ -565,6 +565,12 @@ impl<T: Tracer> Machine<'_, T> {
         old[..len].copy_from_slice(&self.frame[r.clone()]);
         self.frame[r.clone()].copy_from_slice(&new[..len]);
         for fix in fixes {
+            if fix
+                .when
+                .is_some_and(|(key, value)| self.key(key) != Some(value))
+            {
+                continue;
+            }
             if let Some(field) = self.at(fix.base, fix.offset) {
                 checksum::update(self.frame, field, r.start, &old[..len], fix.zero_means_none);
             }

@@ -298,11 +298,15 @@ impl Lister<'_> {
                     base,
                     offset,
                     zero_means_none,
+                    when,
                 } in checksums
                 {
                     write!(o, ", csum @ {}", self.at(*base, *offset))?;
                     if *zero_means_none {
                         o.push_str(" unless 0");
+                    }
+                    if let Some((key, value)) = when {
+                        write!(o, " if {} == {value}", self.key(*key))?;
                     }
                 }
                 Ok(())

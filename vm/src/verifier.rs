@@ -809,6 +809,9 @@ impl Checker<'_> {
                 for fix in checksums {
                     self.base(at, fix.base)?;
                     span(at, fix.offset, 2)?;
+                    if let Some((key, _)) = fix.when {
+                        self.key(at, key)?;
+                    }
                 }
                 Ok(())
             }

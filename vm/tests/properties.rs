@@ -444,6 +444,7 @@ fn chain_rule(g: &mut Gen, chain: usize, nchains: usize) -> Rule {
                         base: BaseId(g.below(3) as u8),
                         offset: g.below(60) as u16,
                         zero_means_none: g.chance(50),
+                        when: None,
                     })
                     .collect(),
             }),

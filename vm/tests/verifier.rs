@@ -637,6 +637,7 @@ fn offsets_must_not_overflow() {
         base: BaseId(0),
         offset: u16::MAX,
         zero_means_none: false,
+        when: None,
     };
     let e = insn_err(vec![
         load(0, 0, 0, 1),

@@ -1138,11 +1138,13 @@ pub fn store_fixes_checksums<E: Engine>(e: &E) {
             base: BaseId(1),
             offset: 10,
             zero_means_none: false,
+            when: None,
         },
         ChecksumFix {
             base: BaseId(2),
             offset: 6,
             zero_means_none: true,
+            when: None,
         },
     ];
     // `value` stored at nh + `off`, fixing both checksums.
@@ -1211,6 +1213,35 @@ pub fn store_fixes_checksums<E: Engine>(e: &E) {
     let before = short.clone();
     let out = run_mut(e, &i, &mut short, 0);
     assert_eq!((out.verdict, short), (Final::Drop, before));
+}
+
+pub fn checksum_fixes_apply_when_their_key_matches<E: Engine>(e: &E) {
+    // A 2-byte store at offset 0 fixing a checksum at offset 4, only when
+    // key 0 (set by the parse section from byte 2) is 6.
+    let fix = ChecksumFix {
+        base: BaseId(0),
+        offset: 4,
+        zero_means_none: false,
+        when: Some((KeyId(0), 6)),
+    };
+    let mut p = matcher(vec![
+        imm(0, &[0x12, 0x34]),
+        Insn::Store {
+            base: BaseId(0),
+            offset: 0,
+            len: 2,
+            src: Reg(0),
+            checksums: vec![fix],
+        },
+    ]);
+    p.parse.push(rule(vec![load(0, 0, 2, 1), set_key(0, 0)]));
+    let i = instance(p);
+    for (key, fixed) in [(6u8, true), (17, false)] {
+        let mut frame = vec![0, 0, key, 0, 0xff, 0xff];
+        run_mut(e, &i, &mut frame, 0);
+        assert_eq!(&frame[..2], &[0x12, 0x34]);
+        assert_eq!(frame[4..6] != [0xff, 0xff], fixed, "key {key}");
+    }
 }
 
 pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
