@@ -198,9 +198,13 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                     if let Source::Header(parent) = source {
                         self.check_stacking(header, parent)?;
                     }
-                    for cond in &edge.conds {
-                        self.cond(cond.subject, &cond.values)?;
+                    let (last, before) = edge.conds.split_last().ok_or_else(|| {
+                        CompileError::Unreachable(registry.header(header).name.clone())
+                    })?;
+                    for cond in before {
+                        self.side_cond(cond.subject, &cond.values)?;
                     }
+                    self.cond(last.subject, &last.values)?;
                     match source {
                         Source::Layer(layer) => self.layer_place(layer),
                         Source::Header(parent) => self.after(parent)?,
@@ -340,6 +344,41 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             .push(in_list(load.reg, load.bytes, load.shift, values, false));
         self.learn(subject, values.to_vec());
         Ok(())
+    }
+
+    /// A condition of an edge besides the one that places its header (the
+    /// `meta protocol ip` of `icmp`), read as nft does: once the rule has
+    /// settled the network protocol it is not checked at all (nft adds it
+    /// only while the network layer is unknown, so `ip6 saddr A icmp type 8`
+    /// matches ICMP over IPv6); otherwise a network protocol that names a
+    /// header is that header's dependency, which follows the context (after
+    /// an `ether` match, `ether type ip`).
+    fn side_cond(&mut self, subject: CondSubject, values: &[u128]) -> Result<(), CompileError> {
+        if subject != CondSubject::LayerKey(Layer::Network) {
+            return self.cond(subject, values);
+        }
+        if self.network_settled() {
+            return Ok(());
+        }
+        match self.selected(subject, values) {
+            Some(header) => self.require(header).map(drop),
+            None => self.cond(subject, values),
+        }
+    }
+
+    /// True once the rule has proved which protocol the network layer
+    /// carries: a network key match or dependency, or a header that the
+    /// network key can name.
+    fn network_settled(&self) -> bool {
+        let network = CondSubject::LayerKey(Layer::Network);
+        self.known.iter().any(|(s, _)| *s == network)
+            || self.placed.iter().any(|(h, _)| {
+                self.prog
+                    .registry()
+                    .edges
+                    .iter()
+                    .any(|e| e.target == *h && e.conds.last().is_some_and(|c| c.subject == network))
+            })
     }
 
     /// A transport dependency needs a network protocol that has a transport
@@ -544,28 +583,51 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         Ok(loads)
     }
 
-    /// Requires and reads a key.
-    fn load_key(
-        &mut self,
-        key: &[KeyPart],
-        right_aligned: bool,
-    ) -> Result<Vec<FieldLoad>, CompileError> {
-        let sources = self.key_sources(key)?;
-        self.read_key(key, &sources, right_aligned)
-    }
-
     // ---- matches ----
 
     fn matches(&mut self, m: &Match) -> Result<(), CompileError> {
-        let named = match &m.rel {
+        let registry = self.prog.registry();
+        let m = nft_rewrite(m, |part| registry.is_flags(part.ty));
+        let named = matches!(
+            m.rel,
             Relation::InSet {
                 set: SetRef::Named(_),
                 ..
-            } => true,
-            _ => false,
+            }
+        );
+        let sources = self.key_sources(&m.key)?;
+        let sources = match (&m.rel, sources.as_slice()) {
+            // nft loads only the bytes of a prefix that ends on a byte
+            // boundary: a frame cut after them still matches.
+            (
+                Relation::Prefix {
+                    negate: false, len, ..
+                },
+                [Source2::Bits(range)],
+            ) if len % 8 == 0 && *len > 0 && range.is_byte_aligned() => {
+                vec![Source2::Bits(BitRange {
+                    len: *len,
+                    ..*range
+                })]
+            }
+            _ => sources,
         };
-        let loads = self.load_key(&m.key, named)?;
-        self.relation(&m.key, &loads, &m.rel)?;
+        let loads = self.read_key(&m.key, &sources, named)?;
+        let rel = match (&m.rel, &loads[..]) {
+            (
+                Relation::Prefix {
+                    negate: false,
+                    value,
+                    len,
+                },
+                [load],
+            ) if load.bits == *len && *len < m.key[0].ty.bits => Relation::Cmp {
+                op: model::CmpOp::Eq,
+                values: vec![value >> (m.key[0].ty.bits - len)],
+            },
+            (rel, _) => rel.clone(),
+        };
+        self.relation(&m.key, &loads, &rel)?;
         self.remember(&m.key, &m.rel);
         Ok(())
     }
@@ -1077,6 +1139,37 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         let at = self.require(header)?;
         Ok((vlan, at, f.offset / 8, (cond.values[0], f.bits)))
     }
+}
+
+/// nft's own reading of a match where it differs from the literal one: a
+/// set of one value on a flag type is that value's implicit relation
+/// (`tcp flags { 0x03 }` means `tcp flags & 0x03 != 0`), as nft turns a
+/// one-element anonymous set into its element.
+fn nft_rewrite(m: &Match, is_flags: impl Fn(&KeyPart) -> bool) -> std::borrow::Cow<'_, Match> {
+    if let (
+        [part],
+        Relation::InSet {
+            negate: false,
+            set: SetRef::Anonymous(body),
+        },
+    ) = (m.key.as_slice(), &m.rel)
+    {
+        if let [model::Element { key, .. }] = body.elements.as_slice() {
+            if let [model::Atom::Value(v)] = key.as_slice() {
+                if is_flags(part) && part.bitwise.is_none() {
+                    let rel = Relation::FlagsAny {
+                        negate: false,
+                        mask: *v,
+                    };
+                    return std::borrow::Cow::Owned(Match {
+                        key: m.key.clone(),
+                        rel,
+                    });
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Borrowed(m)
 }
 
 fn contiguous(loads: &[FieldLoad]) -> bool {

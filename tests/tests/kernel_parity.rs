@@ -37,12 +37,14 @@ fn generated_rules_count_the_frames_the_kernel_counts() {
         run_seed(&mut oracle, seed, FRAMES, RULES, &mut report).expect("seed runs");
     }
     eprintln!(
-        "seeds {seeds:?}: {}/{} rule/frame pairs agree; later fragments {}/{} (documented difference); \
-         {} generated rules refused by nft; {} frames never reached the hook",
+        "seeds {seeds:?}: {}/{} rule/frame pairs agree; later fragments {}/{} and rules with two != {}/{} \
+         (documented differences); {} generated rules refused by nft; {} frames never reached the hook",
         report.agree,
         report.pairs,
         report.fragment_agree,
         report.fragment_pairs,
+        report.merged_ne_agree,
+        report.merged_ne_pairs,
         report.nft_rejected.len(),
         report.not_seen
     );
