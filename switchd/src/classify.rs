@@ -29,6 +29,10 @@ pub trait Classifier: Send {
     /// loaded program, so that a whole batch runs under one program.
     fn begin_batch(&mut self) {}
 
+    /// Called once after each batch, when its frames have been sent: no
+    /// frame of the batch is classified after it.
+    fn end_batch(&mut self) {}
+
     /// Decides on `frame`, received on `input`: resets `out` and writes the
     /// verdict, mirrors and edits into it. Payload writes change `frame` in
     /// place; edit offsets are offsets in `frame`.

@@ -10,7 +10,7 @@
 //!     ],
 //!     socket: "/run/jitswitch.sock",
 //!     workers: Some(2),
-//!     engine: Jit,
+//!     engine: Interp,
 //!     fdb: (size: 8192, aging_secs: 300),
 //! )
 //! ```
@@ -114,13 +114,13 @@ impl VlanRole {
     }
 }
 
-/// The engine rulesets run on.
+/// The engine rulesets run on ([`crate::engine`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Engine {
     /// The interpreter.
-    Interp,
-    /// Native code from the Cranelift JIT.
     #[default]
+    Interp,
+    /// Native code from the Cranelift JIT: refused until the JIT exists.
     Jit,
 }
 
@@ -328,7 +328,10 @@ mod tests {
                 aging_secs: 300
             }
         );
-        assert_eq!((c.workers, c.engine, c.ruleset), (None, Engine::Jit, None));
+        assert_eq!(
+            (c.workers, c.engine, c.ruleset),
+            (None, Engine::Interp, None)
+        );
     }
 
     #[test]

@@ -1,21 +1,27 @@
-//! `switchd`: the jitswitch daemon. Opens the configured interfaces with
-//! AF_PACKET, runs one worker thread per core (or `--workers N`) over them,
-//! and switches frames until SIGTERM or SIGINT. Runs in the foreground and
-//! logs to stderr (`RUST_LOG` filters), as systemd expects.
+//! `switchd`: the jitswitch daemon. Compiles the configured ruleset, opens
+//! the configured interfaces with AF_PACKET, runs one worker thread per
+//! core (or `--workers N`) over them, serves the control socket, and
+//! switches frames until SIGTERM or SIGINT; SIGHUP reloads the ruleset
+//! file. Runs in the foreground and logs to stderr (`RUST_LOG` filters), as
+//! systemd expects.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use switchd::classify::AcceptAll;
 use switchd::config::{Config, Engine, PortConfig};
+use switchd::control::handler;
+use switchd::control::server::Server;
+use switchd::engine::Code;
 use switchd::l2::bridge::Bridge;
 use switchd::l2::fdb::Fdb;
 use switchd::port::Port;
 use switchd::port::afpacket::{AfPacketPort, RingConfig};
+use switchd::program::{ProgramError, Programs, SwitchPorts};
 use switchd::stats::Stats;
 use switchd::worker::{Shared, Worker};
 
@@ -42,7 +48,7 @@ struct Cli {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
-    /// How rulesets run.
+    /// How rulesets run (`jit` is refused until the JIT exists).
     #[arg(long, value_enum)]
     engine: Option<Engine>,
     /// Most stations in the MAC table.
@@ -99,13 +105,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// The link-layer address of interface `name`, as far as sysfs says
+/// (zero when it cannot be read: a port that is not there yet).
+fn mac_of(name: &str) -> [u8; 6] {
+    let mut mac = [0u8; 6];
+    if let Ok(text) = std::fs::read_to_string(format!("/sys/class/net/{name}/address")) {
+        for (b, part) in mac.iter_mut().zip(text.trim().split(':')) {
+            *b = u8::from_str_radix(part, 16).unwrap_or(0);
+        }
+    }
+    mac
+}
+
+/// Loads `file` into `programs`; diagnostics are printed as `switchctl
+/// check` prints them.
+fn load(programs: &Programs, file: &std::path::Path) -> Result<()> {
+    match programs.reload(file) {
+        Ok(r) => {
+            tracing::info!(file = %file.display(), rules = r.added.len(), "ruleset loaded");
+            Ok(())
+        }
+        Err(ProgramError::Diagnostics(d)) => {
+            eprint!("{}", d.render(std::io::stderr().is_terminal()));
+            bail!("{}: the ruleset has errors; not started", file.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("loading {}", file.display())),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let config = cli.config()?;
-    if let Some(r) = &config.ruleset {
-        bail!(
-            "rulesets are not wired yet: {} was not loaded; start without --ruleset to switch every frame",
-            r.display()
-        );
+    Code::new(config.engine)?;
+    let clock: Arc<dyn vm::runtime::Clock> = Arc::new(vm::runtime::MonotonicClock::new());
+    let switch_ports = SwitchPorts {
+        names: config.ports.iter().map(|p| p.name.clone()).collect(),
+        macs: config.ports.iter().map(|p| mac_of(&p.name)).collect(),
+    };
+    let programs = Arc::new(Programs::new(switch_ports, config.engine, clock.clone()));
+    if let Some(file) = &config.ruleset {
+        load(&programs, file)?;
     }
     let workers = match config.workers {
         Some(n) => n,
@@ -134,6 +172,10 @@ fn run(cli: Cli) -> Result<()> {
         Fdb::new(config.fdb.size, config.fdb.aging_secs.saturating_mul(1000)),
     );
     let shared = Arc::new(Shared::new(bridge));
+    let server = Server::bind(&config.socket)?;
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())
+        .context("installing signal handlers")?;
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while shutting down exits at once.
         signal_hook::flag::register_conditional_shutdown(sig, 1, shared.stop.clone())
@@ -150,7 +192,7 @@ fn run(cli: Cli) -> Result<()> {
         let worker = Worker::new(
             w,
             ports,
-            AcceptAll,
+            programs.classifier(),
             shared.clone(),
             stats.add_worker(config.ports.len()),
         );
@@ -161,16 +203,45 @@ fn run(cli: Cli) -> Result<()> {
         threads.push(t);
     }
     let names: Vec<&str> = config.ports.iter().map(|p| p.name.as_str()).collect();
-    tracing::info!(ports = ?names, workers, engine = ?config.engine, "switchd running; no ruleset: every frame is switched");
-    let mut aged = Instant::now();
-    while !shared.stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
-        if aged.elapsed() >= Duration::from_secs(1) {
-            aged = Instant::now();
-            shared.bridge.fdb().expire(shared.millis());
+    let ctx = Arc::new(handler::Context {
+        programs: programs.clone(),
+        shared: shared.clone(),
+        stats: stats.clone(),
+        ports: config.ports.clone(),
+        ruleset: config.ruleset.clone(),
+        clock,
+    });
+    std::thread::scope(|s| -> Result<()> {
+        let stop = shared.stop.clone();
+        std::thread::Builder::new()
+            .name("control".into())
+            .spawn_scoped(s, || server.serve(ctx.clone(), stop))
+            .context("starting the control thread")?;
+        tracing::info!(
+            ports = ?names,
+            workers,
+            engine = ?config.engine,
+            socket = %config.socket.display(),
+            ruleset = ?config.ruleset,
+            "switchd running"
+        );
+        let mut aged = Instant::now();
+        while !shared.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+            if aged.elapsed() >= Duration::from_secs(1) {
+                aged = Instant::now();
+                shared.bridge.fdb().expire(shared.millis());
+            }
+            if hup.swap(false, Ordering::Relaxed) {
+                tracing::info!("SIGHUP: reloading the ruleset");
+                // The outcome is logged.
+                let _ = ctx.reload(None);
+            }
         }
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+        Ok(())
+    })?;
+    drop(server);
     for t in threads {
         if t.join().is_err() {
             tracing::error!("a worker thread panicked");

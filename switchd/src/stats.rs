@@ -66,7 +66,7 @@ impl PortCounters {
 }
 
 /// A port's counters at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortStats {
     /// Frames received.
     pub rx_packets: u64,
@@ -141,7 +141,7 @@ impl WorkerCounters {
 }
 
 /// A worker's totals at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerStats {
     /// Frames handled.
     pub packets: u64,

@@ -223,6 +223,7 @@ impl<P: Port, C: Classifier> Worker<P, C> {
             }
         }
         self.flush();
+        self.fwd.classifier.end_batch();
         if received > 0 {
             let ns = start.elapsed().as_nanos() as u64;
             self.fwd.counters.batch(received, ns);

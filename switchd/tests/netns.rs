@@ -42,9 +42,13 @@ struct Daemon {
 impl Daemon {
     fn start(sw: &Netns, args: &[&str]) -> Result<Daemon> {
         let log = std::env::temp_dir().join(format!("{}.log", sw.name()));
+        // The file system is shared between namespaces: a socket of its own.
+        let socket = std::env::temp_dir().join(format!("{}.sock", sw.name()));
         let child = Command::new("ip")
             .args(["netns", "exec", sw.name(), env!("CARGO_BIN_EXE_switchd")])
             .args(args)
+            .arg("--socket")
+            .arg(&socket)
             .env("RUST_LOG", "switchd=debug")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
@@ -558,11 +562,28 @@ fn a_bad_configuration_is_reported_with_its_position() -> Result<()> {
     assert!(!out.status.success());
     assert!(err.contains("bad.ron:3:"), "{err}");
     err.clear();
+    // A ruleset with errors: its diagnostics, and no daemon.
+    let rules = dir.join("bad.nft");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        &rules,
+        "table netdev t {\n  chain c {\n    ip saddr 80 drop\n  }\n}\n",
+    )?;
     let out = Command::new(env!("CARGO_BIN_EXE_switchd"))
-        .args(["--port", "x", "--ruleset", "r.nft"])
+        .args(["--port", "x", "--ruleset"])
+        .arg(&rules)
         .output()?;
     std::io::Cursor::new(out.stderr).read_to_string(&mut err)?;
+    std::fs::remove_dir_all(&dir)?;
     assert!(!out.status.success());
-    assert!(err.contains("rulesets are not wired yet"), "{err}");
+    assert!(err.contains("bad.nft:3:"), "{err}");
+    assert!(err.contains("not started"), "{err}");
+    // The JIT is refused until it exists, not replaced by the interpreter.
+    let out = Command::new(env!("CARGO_BIN_EXE_switchd"))
+        .args(["--port", "x", "--engine", "jit"])
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("jit engine is not available"), "{err}");
     Ok(())
 }

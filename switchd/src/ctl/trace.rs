@@ -133,53 +133,67 @@ pub fn trace_frames(
             &mut outcome,
             &mut trace,
         );
-        let (chain, rule) = match outcome.decider {
-            Decider::Rule { chain, rule } => (Some(chain), Some(rule)),
-            Decider::Policy { chain } => (Some(chain), None),
-            Decider::NoChain => (None, None),
+        print_outcome(program, n, &outcome, &trace.events, json, out)?;
+    }
+    Ok(())
+}
+
+/// Prints what was decided about frame number `n`, given the outcome and
+/// the trace events of its run: with `json`, one JSON object on a line;
+/// otherwise a header line and the rules it went through.
+pub fn print_outcome(
+    program: &Program,
+    n: usize,
+    outcome: &Outcome,
+    events: &[TraceEvent],
+    json: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (chain, rule) = match outcome.decider {
+        Decider::Rule { chain, rule } => (Some(chain), Some(rule)),
+        Decider::Policy { chain } => (Some(chain), None),
+        Decider::NoChain => (None, None),
+    };
+    let chain_name = chain
+        .and_then(|c| program.chains.get(usize::from(c.0)))
+        .map(|c| c.name.as_str());
+    let source = outcome.rule(program).and_then(|r| r.source.as_ref());
+    if json {
+        let line = JsonVerdict {
+            packet: n,
+            verdict: verdict_word(outcome.verdict),
+            port: match outcome.verdict {
+                Final::Fwd(p) => Some(port_name(program, p)),
+                Final::Accept | Final::Drop | Final::Flood => None,
+            },
+            chain: chain_name,
+            rule,
+            line: source.map(|s| s.line),
         };
-        let chain_name = chain
-            .and_then(|c| program.chains.get(usize::from(c.0)))
-            .map(|c| c.name.as_str());
-        let source = outcome.rule(program).and_then(|r| r.source.as_ref());
-        if json {
-            let line = JsonVerdict {
-                packet: n,
-                verdict: verdict_word(outcome.verdict),
-                port: match outcome.verdict {
-                    Final::Fwd(p) => Some(port_name(program, p)),
-                    Final::Accept | Final::Drop | Final::Flood => None,
-                },
-                chain: chain_name,
-                rule,
-                line: source.map(|s| s.line),
-            };
-            serde_json::to_writer(&mut *out, &line)?;
-            writeln!(out)?;
-            continue;
-        }
-        write!(out, "packet {n}: {}", final_text(program, outcome.verdict))?;
-        match (chain_name, rule) {
-            (Some(c), Some(r)) => write!(out, " by {c} rule {r}")?,
-            (Some(c), None) => write!(out, " by the policy of {c}")?,
-            (None, _) => write!(out, " (no base chain saw it)")?,
-        }
-        if let Some(s) = source {
-            write!(out, " ({}:{}: {})", s.file, s.line, s.text)?;
-        }
-        writeln!(out)?;
-        if outcome.mark != 0 {
-            writeln!(out, "  mark 0x{:08x}", outcome.mark)?;
-        }
-        for m in &outcome.mirrors {
-            writeln!(out, "  mirrored to {:?}", port_name(program, m.port))?;
-        }
-        for prefix in outcome.log_prefixes(program) {
-            writeln!(out, "  log {prefix:?}")?;
-        }
-        for event in &trace.events {
-            print_event(program, event, out)?;
-        }
+        serde_json::to_writer(&mut *out, &line)?;
+        return writeln!(out);
+    }
+    write!(out, "packet {n}: {}", final_text(program, outcome.verdict))?;
+    match (chain_name, rule) {
+        (Some(c), Some(r)) => write!(out, " by {c} rule {r}")?,
+        (Some(c), None) => write!(out, " by the policy of {c}")?,
+        (None, _) => write!(out, " (no base chain saw it)")?,
+    }
+    if let Some(s) = source {
+        write!(out, " ({}:{}: {})", s.file, s.line, s.text)?;
+    }
+    writeln!(out)?;
+    if outcome.mark != 0 {
+        writeln!(out, "  mark 0x{:08x}", outcome.mark)?;
+    }
+    for m in &outcome.mirrors {
+        writeln!(out, "  mirrored to {:?}", port_name(program, m.port))?;
+    }
+    for prefix in outcome.log_prefixes(program) {
+        writeln!(out, "  log {prefix:?}")?;
+    }
+    for event in events {
+        print_event(program, event, out)?;
     }
     Ok(())
 }
