@@ -998,6 +998,10 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             }
         };
         let checksums = self.checksums(header, at, field)?;
+        // The parse section must compute what the fixes read.
+        for fix in &checksums {
+            self.prog.layout.use_base(fix.base);
+        }
         self.prog.layout.use_base(range.base);
         self.b.push(Insn::Store {
             base: range.base,
@@ -1066,16 +1070,59 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 base: at.base,
                 offset: u16::try_from(at.offset + f.offset / 8)
                     .map_err(|_| CompileError::OffsetTooLarge)?,
-                zero_means_none: false,
+                zero_means_none: cs.optional,
                 when: None,
             });
         }
         if registry.field(header, field).pseudo {
-            return Err(CompileError::NotSupported(format!(
-                "writing {} {} (a field of the L4 checksum pseudo header)",
-                h.name,
-                registry.field(header, field).name
-            )));
+            fixes.extend(self.pseudo_header_fixes()?);
+        }
+        Ok(fixes)
+    }
+
+    /// The fixes a write to a pseudo-header field (an IP address) needs:
+    /// the checksum of each transport header that covers the pseudo header,
+    /// applied only when the packet's transport key names that header, and
+    /// only for transport headers the rule's network protocol can carry.
+    fn pseudo_header_fixes(&self) -> Result<Vec<ChecksumFix>, CompileError> {
+        let registry = self.prog.registry();
+        let network = CondSubject::LayerKey(Layer::Network);
+        let known_network = self
+            .known
+            .iter()
+            .find(|(s, _)| *s == network)
+            .map(|(_, v)| v);
+        let key = Layout::layer_key(Layer::Transport)
+            .ok_or(CompileError::Unreachable("transport key".into()))?;
+        let mut fixes = Vec::new();
+        for edge in &registry.edges {
+            let Some(cs) = registry.header(edge.target).checksum.filter(|c| c.pseudo) else {
+                continue;
+            };
+            let Some((last, before)) = edge.conds.split_last() else {
+                continue;
+            };
+            let ([value], CondSubject::LayerKey(Layer::Transport)) =
+                (last.values.as_slice(), last.subject)
+            else {
+                continue;
+            };
+            let carried = before.iter().filter(|c| c.subject == network).all(|c| {
+                known_network.is_none_or(|known| known.iter().any(|v| c.values.contains(v)))
+            });
+            if !carried {
+                continue;
+            }
+            let f = registry.field(edge.target, cs.field);
+            fixes.push(ChecksumFix {
+                base: Layout::layer_base(Layer::Transport),
+                offset: u16::try_from(f.offset / 8).map_err(|_| CompileError::OffsetTooLarge)?,
+                zero_means_none: cs.optional,
+                when: Some((
+                    key,
+                    u32::try_from(*value).map_err(|_| CompileError::ConstantTooWide)?,
+                )),
+            });
         }
         Ok(fixes)
     }

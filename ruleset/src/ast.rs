@@ -640,12 +640,14 @@ pub enum AttrKind {
     Fragment(HExpr),
     /// `next = FIELD;`
     Next(Ident),
-    /// `checksum = FIELD [pseudo];`
+    /// `checksum = FIELD [pseudo] [optional];`
     Checksum {
         /// The checksum field.
         field: Ident,
         /// Covers the L4 pseudo header.
         pseudo: bool,
+        /// A field of zero means "no checksum" (UDP over IPv4).
+        optional: bool,
     },
 }
 

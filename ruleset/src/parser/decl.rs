@@ -220,6 +220,7 @@ impl Parser<'_> {
                 "checksum" => AttrKind::Checksum {
                     field: self.own_field(h)?,
                     pseudo: self.eat_word("pseudo"),
+                    optional: self.eat_word("optional"),
                 },
                 other => {
                     let help = crate::diagnostics::did_you_mean(

@@ -438,7 +438,11 @@ impl Registry {
                         return Err(dup("next"));
                     }
                 }
-                AttrKind::Checksum { field, pseudo } => {
+                AttrKind::Checksum {
+                    field,
+                    pseudo,
+                    optional,
+                } => {
                     let id = h
                         .field(&field.name)
                         .ok_or_else(|| unknown_field(&h, field))?;
@@ -453,6 +457,7 @@ impl Registry {
                         .replace(Checksum {
                             field: id,
                             pseudo: *pseudo,
+                            optional: *optional,
                         })
                         .is_some()
                     {

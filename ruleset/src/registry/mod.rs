@@ -192,6 +192,8 @@ pub struct Checksum {
     /// The checksum also covers the L4 pseudo header (the `pseudo` fields
     /// of the network header).
     pub pseudo: bool,
+    /// A checksum field of zero means "no checksum" and is left alone.
+    pub optional: bool,
 }
 
 /// A typed integer expression over a header's own fields.
