@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole jitswitch test suite on a fresh machine: installs what the
 # tests need (nftables and iproute2 for the kernel-parity and end-to-end
-# tests, cargo-nextest), then builds every target once and runs every test.
+# tests; ping, ethtool and iperf3 for the switch daemon's end-to-end tests;
+# cargo-nextest), then builds every target once and runs every test.
 # Tests that need network namespaces run only as root; CI runs this as root.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +10,9 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v nft >/dev/null 2>&1 || need_apt+=(nftables)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v ping >/dev/null 2>&1 || need_apt+=(iputils-ping)
+command -v ethtool >/dev/null 2>&1 || need_apt+=(ethtool)
+command -v iperf3 >/dev/null 2>&1 || need_apt+=(iperf3)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -202,6 +202,11 @@ fn run(cli: Cli) -> Result<()> {
             .context("starting a worker thread")?;
         threads.push(t);
     }
+    // "Running" once every worker has its ports open.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while shared.started.load(Ordering::SeqCst) < workers && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let names: Vec<&str> = config.ports.iter().map(|p| p.name.as_str()).collect();
     let ctx = Arc::new(handler::Context {
         programs: programs.clone(),

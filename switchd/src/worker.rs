@@ -16,7 +16,7 @@ use crate::port::{Port, PortError, TxBatch};
 use crate::stats::WorkerCounters;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use vm::{Final, Outcome, apply_edits};
 
@@ -37,6 +37,8 @@ pub struct Shared {
     pub bridge: Bridge,
     /// Set to make the workers return (signal handlers set it).
     pub stop: Arc<AtomicBool>,
+    /// Workers that have made their first attempt to open every port.
+    pub started: AtomicUsize,
     start: Instant,
 }
 
@@ -46,6 +48,7 @@ impl Shared {
         Shared {
             bridge,
             stop: Arc::new(AtomicBool::new(false)),
+            started: AtomicUsize::new(0),
             start: Instant::now(),
         }
     }
@@ -188,6 +191,10 @@ impl<P: Port, C: Classifier> Worker<P, C> {
     /// Runs until [`Shared::stop`] is set.
     pub fn run(mut self) {
         tracing::debug!(worker = self.id, "worker started");
+        // Open the ports before saying so: frames that arrive before a
+        // port's socket exists are never seen.
+        self.reopen_due(Instant::now());
+        self.fwd.shared.started.fetch_add(1, Ordering::SeqCst);
         while !self.fwd.shared.stop.load(Ordering::Relaxed) {
             self.step(Duration::from_millis(100));
         }

@@ -110,10 +110,8 @@ pub enum Op {
 pub enum RuleSelector {
     /// By handle.
     Handle(u64),
-    /// By its `comment "..."`.
-    Comment(String),
-    /// By its exact text as `list` shows it.
-    Text(String),
+    /// By its `comment "..."` or its exact text as `list` shows it.
+    Words(String),
 }
 
 /// One line from the daemon.

@@ -1,7 +1,18 @@
 //! The `switchctl` subcommands, one module each. Each exposes an `Args`
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
+//!
+//! Offline, on ruleset files: [`check`], [`compile`], [`trace`], [`test`].
+//! Online, over the daemon's control socket ([`client`]): [`reload`],
+//! [`list`], [`delete`], [`element`], [`status`] (`ports`, `fdb`, `stats`),
+//! and [`trace`] without a ruleset.
 
 pub mod check;
+pub mod client;
 pub mod compile;
+pub mod delete;
+pub mod element;
+pub mod list;
+pub mod reload;
+pub mod status;
 pub mod test;
 pub mod trace;

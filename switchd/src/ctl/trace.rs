@@ -1,16 +1,23 @@
 //! `switchctl trace`: run frames through a ruleset (or a saved program) and
 //! show, for each, the verdict, the rule that gave it and the way there.
 //!
+//! Without a ruleset or `--program`, the frames run through the program of
+//! the running daemon (on a copy of it: its counters do not move), and
+//! `--live [MATCH]` shows how the next `--count` frames the daemon receives
+//! that fit MATCH are decided.
+//!
 //! The program is loaded from RON and verified; a program the verifier
 //! refuses is not run, and the verifier's reason is the error. The running
 //! and printing part ([`trace_frames`]) takes a verified instance, so that
 //! `switchctl trace RULESET.nft` can share it once the compiler exists.
 
+use super::client::{call, request, unexpected};
 use crate::capture::{parse_hex, read_capture, read_hex_lines};
-use anyhow::{Context, bail};
+use crate::control::protocol::{Op, Reply};
+use anyhow::Context;
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use vm::listing::{insn_line, verdict_text};
@@ -24,14 +31,15 @@ use vm::{
 /// Run frames through a ruleset (or a saved program) and show the verdicts.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The ruleset file to compile and run.
-    #[arg(required_unless_present = "program", conflicts_with = "program")]
+    /// The ruleset file to compile and run; the running daemon's program
+    /// when neither it nor --program is given.
+    #[arg(conflicts_with = "program")]
     pub ruleset: Option<PathBuf>,
     /// A saved program (RON) to verify and run instead of a ruleset.
     #[arg(long, value_name = "FILE.ron")]
     pub program: Option<PathBuf>,
     /// A frame in hex (whitespace allowed); may be given several times.
-    #[arg(long, value_name = "HEX", required_unless_present_any = ["packets", "pcap"])]
+    #[arg(long, value_name = "HEX", required_unless_present_any = ["packets", "pcap", "live"])]
     pub packet: Vec<String>,
     /// A file with one frame in hex a line; blank lines and lines starting
     /// with `#` are skipped.
@@ -46,13 +54,25 @@ pub struct Args {
     /// The name of the port the frames come in on.
     #[arg(long, value_name = "NAME")]
     pub iif: Option<String>,
+    /// Trace the frames the running daemon receives that fit MATCH (a
+    /// match in the ruleset language, `udp dport 53`; every frame without
+    /// one), rule by rule, as they are decided.
+    #[arg(long, value_name = "MATCH", num_args = 0..=1, default_missing_value = "",
+          conflicts_with_all = ["ruleset", "program", "packet", "packets", "pcap"])]
+    pub live: Option<String>,
+    /// How many frames a live trace shows.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "live")]
+    pub count: u64,
 }
 
 /// Runs `switchctl trace`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, socket: &Path) -> anyhow::Result<ExitCode> {
+    if let Some(filter) = &args.live {
+        return live(&args, filter, socket);
+    }
     let verified = match (&args.ruleset, &args.program) {
         (Some(ruleset), _) => match compiler::compile_file(ruleset) {
-            Ok((_, verified)) => verified,
+            Ok((_, verified)) => Some(verified),
             Err(diagnostics) => {
                 eprint!("{}", diagnostics.render(io::stderr().is_terminal()));
                 return Ok(ExitCode::FAILURE);
@@ -62,10 +82,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let bytes = read(path)?;
             let program =
                 vm::saved::from_ron_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
-            vm::verify(program)
-                .with_context(|| format!("{}: refused by the verifier", path.display()))?
+            Some(
+                vm::verify(program)
+                    .with_context(|| format!("{}: refused by the verifier", path.display()))?,
+            )
         }
-        (None, None) => bail!("give a ruleset file or --program"),
+        (None, None) => None,
     };
     let frames = if let Some(path) = &args.packets {
         let text = String::from_utf8(read(path)?).with_context(|| format!("{}", path.display()))?;
@@ -81,15 +103,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
             .collect::<anyhow::Result<_>>()?
     };
+    let mut stdout = io::stdout().lock();
+    let Some(verified) = verified else {
+        for frame in &frames {
+            let op = Op::Trace {
+                frame: hex(frame),
+                iif: args.iif.clone(),
+                json: args.json,
+            };
+            match call(socket, op)? {
+                Reply::Trace(text) => write!(stdout, "{text}")?,
+                other => return Err(unexpected(&other)),
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
     let port = InputPort::new(
         verified.program(),
         args.iif.as_deref().unwrap_or(""),
         [0; 6],
     );
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
-    let mut stdout = io::stdout().lock();
     trace_frames(&instance, &frames, &port, args.json, &mut stdout)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A frame in hex.
+fn hex(frame: &[u8]) -> String {
+    frame.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `--live`: prints the daemon's traces of the frames that fit `filter` as
+/// they come.
+fn live(args: &Args, filter: &str, socket: &Path) -> anyhow::Result<ExitCode> {
+    let op = Op::TraceLive {
+        filter: (!filter.trim().is_empty()).then(|| filter.to_string()),
+        count: args.count,
+        json: args.json,
+    };
+    let reply = request(socket, op, |f| {
+        let mut stdout = io::stdout().lock();
+        if args.json {
+            serde_json::to_writer(&mut stdout, &f)?;
+            writeln!(stdout)?;
+        } else {
+            writeln!(
+                stdout,
+                "# received on {} ({} bytes): {}",
+                f.port,
+                f.frame.len() / 2,
+                f.frame
+            )?;
+            write!(stdout, "{}", f.trace)?;
+        }
+        stdout.flush()?;
+        Ok(())
+    })?;
+    match reply {
+        Reply::TraceDone(n) if n < args.count => {
+            eprintln!("switchctl: {n} of {} frames traced", args.count);
+            Ok(ExitCode::FAILURE)
+        }
+        Reply::TraceDone(_) => Ok(ExitCode::SUCCESS),
+        other => Err(unexpected(&other)),
+    }
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {

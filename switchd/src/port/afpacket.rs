@@ -46,12 +46,15 @@ pub struct RingConfig {
 }
 
 impl Default for RingConfig {
-    /// 32 blocks of 128 KiB (4 MiB, about 25,000 small frames), retired
-    /// after 1 ms.
+    /// 64 blocks of 128 KiB (8 MiB, about 50,000 small frames), retired
+    /// after 1 ms. At low rates a block holds what 1 ms brings, so the
+    /// ring covers a worker's absence of 64 ms (32 blocks lost frames in
+    /// the tests when two workers, a sender and a receiver shared 2
+    /// cores).
     fn default() -> Self {
         RingConfig {
             block_size: 1 << 17,
-            blocks: 32,
+            blocks: 64,
             retire_ms: 1,
         }
     }

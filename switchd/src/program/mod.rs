@@ -511,17 +511,14 @@ fn select(program: &Program, selector: &RuleSelector) -> Result<u64, ProgramErro
             format!("with handle {h}"),
             rules.filter(|r| r.handle == *h).map(|r| r.handle).collect(),
         ),
-        RuleSelector::Comment(c) => (
-            format!("with comment {c:?}"),
+        RuleSelector::Words(w) => (
+            format!("with comment or text {w:?}"),
             rules
-                .filter(|r| r.source.as_ref().and_then(|s| s.comment.as_ref()) == Some(c))
-                .map(|r| r.handle)
-                .collect(),
-        ),
-        RuleSelector::Text(t) => (
-            format!("with text {t:?}"),
-            rules
-                .filter(|r| r.source.as_ref().is_some_and(|s| s.text == t.trim()))
+                .filter(|r| {
+                    r.source.as_ref().is_some_and(|s| {
+                        s.comment.as_deref() == Some(w.as_str()) || s.text == w.trim()
+                    })
+                })
                 .map(|r| r.handle)
                 .collect(),
         ),
