@@ -156,6 +156,13 @@ impl KernelOracle {
         Ok(out)
     }
 
+    /// True when nft can list the loaded ruleset back (nft 1.0.6 aborts on
+    /// some rules it accepted, e.g. with an assertion in
+    /// `payload_expr_complete`).
+    pub fn listable(&self) -> bool {
+        self.read_counters().is_ok()
+    }
+
     /// Reads every rule counter of the table under test and the oracle's
     /// frame counter.
     fn read_counters(&self) -> Result<Counters> {

@@ -37,11 +37,12 @@ fn generated_rules_count_the_frames_the_kernel_counts() {
         run_seed(&mut oracle, seed, FRAMES, RULES, &mut report).expect("seed runs");
     }
     eprintln!(
-        "seeds {seeds:?}: {}/{} rule/frame pairs agree; {} generated rules refused by nft; \
-         {} frames never reached the hook",
+        "seeds {seeds:?}: {}/{} rule/frame pairs agree; {} generated rules refused by nft, {} that nft \
+         could not list back; {} frames never reached the hook",
         report.agree,
         report.pairs,
         report.nft_rejected.len(),
+        report.nft_unlistable.len(),
         report.not_seen
     );
     for (difference, (agree, pairs)) in &report.documented {
@@ -52,6 +53,9 @@ fn generated_rules_count_the_frames_the_kernel_counts() {
         report.verdicts - report.verdict_mismatches.len(),
         report.verdicts
     );
+    for rule in &report.nft_unlistable {
+        eprintln!("nft could not list back: {rule}");
+    }
     for m in report.verdict_mismatches.iter().take(20) {
         eprintln!(
             "seed {} [{}]: kernel decided by {:?}, switchctl trace by {:?}",
