@@ -184,14 +184,19 @@ pub fn compile(checked: &CheckedRuleset) -> Result<Program, Vec<Located>> {
         limits: objects.limits,
         ports: checked.ports.clone(),
     };
-    let snapshot = program.clone();
-    for rule in program
-        .parse
+    // The passes read the program's set and map layouts; the rules are
+    // taken out while they run.
+    let (mut parse, mut chains) = (
+        std::mem::take(&mut program.parse),
+        std::mem::take(&mut program.chains),
+    );
+    for rule in parse
         .iter_mut()
-        .chain(program.chains.iter_mut().flat_map(|c| c.rules.iter_mut()))
+        .chain(chains.iter_mut().flat_map(|c| c.rules.iter_mut()))
     {
-        passes::optimise(&mut rule.insns, &snapshot);
+        passes::optimise(&mut rule.insns, &program);
     }
+    (program.parse, program.chains) = (parse, chains);
     identity::assign(&mut program);
     Ok(program)
 }

@@ -644,6 +644,9 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             Load::Meta(MetaRef::LayerKey(layer)) => CondSubject::LayerKey(layer),
             _ => return,
         };
+        if !self.prog.graph.tests(subject) {
+            return;
+        }
         let values = match rel {
             Relation::Cmp {
                 op: model::CmpOp::Eq,

@@ -31,16 +31,30 @@ pub enum Length {
 pub struct ParseGraph<'r> {
     registry: &'r Registry,
     into: Vec<Vec<&'r ParseEdge>>,
+    subjects: Vec<CondSubject>,
 }
 
 impl<'r> ParseGraph<'r> {
     /// Indexes the edges of `registry` by the header they reach.
     pub fn new(registry: &'r Registry) -> ParseGraph<'r> {
         let mut into = vec![Vec::new(); registry.headers.len()];
+        let mut subjects = Vec::new();
         for edge in &registry.edges {
             into[usize::from(edge.target.0)].push(edge);
+            subjects.extend(edge.conds.iter().map(|c| c.subject));
         }
-        ParseGraph { registry, into }
+        subjects.dedup();
+        ParseGraph {
+            registry,
+            into,
+            subjects,
+        }
+    }
+
+    /// True when some edge's condition tests `subject` (what a rule learns
+    /// about other fields cannot matter to its dependencies).
+    pub fn tests(&self, subject: CondSubject) -> bool {
+        self.subjects.contains(&subject)
     }
 
     /// The registry.

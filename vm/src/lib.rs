@@ -77,7 +77,7 @@ pub mod trace;
 pub mod verifier;
 
 pub use insn::*;
-pub use operands::{RegSpan, RegUse};
+pub use operands::{RegSpan, RegUse, Reads};
 pub use outcome::{Decider, Edit, Final, Outcome, apply_edits};
 pub use packet::{InputPort, Packet};
 pub use program::*;

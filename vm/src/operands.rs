@@ -45,11 +45,56 @@ impl RegSpan {
     }
 }
 
+/// The spans an instruction reads, in operand order: at most two (kept
+/// inline: the compiler's passes ask for them once per instruction).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reads([Option<RegSpan>; 2]);
+
+impl Reads {
+    /// One span.
+    pub fn one(a: RegSpan) -> Reads {
+        Reads([Some(a), None])
+    }
+
+    /// Two spans.
+    pub fn two(a: RegSpan, b: RegSpan) -> Reads {
+        Reads([Some(a), Some(b)])
+    }
+
+    /// The spans.
+    pub fn iter(&self) -> impl Iterator<Item = &RegSpan> {
+        self.0.iter().flatten()
+    }
+
+    /// The first span, if any.
+    pub fn first(&self) -> Option<&RegSpan> {
+        self.0[0].as_ref()
+    }
+}
+
+impl IntoIterator for Reads {
+    type Item = RegSpan;
+    type IntoIter = std::iter::Flatten<std::array::IntoIter<Option<RegSpan>, 2>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter().flatten()
+    }
+}
+
+impl<'a> IntoIterator for &'a Reads {
+    type Item = &'a RegSpan;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Option<RegSpan>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().flatten()
+    }
+}
+
 /// The registers an instruction reads and writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RegUse {
     /// Spans read, in operand order.
-    pub reads: Vec<RegSpan>,
+    pub reads: Reads,
     /// The span written, if any.
     pub writes: Option<RegSpan>,
 }
@@ -73,46 +118,53 @@ impl Insn {
         let set_key = |i: usize| program.sets.get(i).map_or(1, |s| key_registers(&s.key));
         let map_key = |i: usize| program.maps.get(i).map_or(1, |m| key_registers(&m.key));
         let (reads, writes) = match self {
-            Insn::Load { dst, len, .. } => (vec![], Some(span(*dst, usize::from(*len)))),
-            Insn::LoadBase { dst, .. } | Insn::LoadKey { dst, .. } => (vec![], Some(span(*dst, 4))),
-            Insn::LoadMeta { dst, meta } => (vec![], Some(span(*dst, meta.len()))),
-            Insn::Imm { dst, value } => (vec![], Some(span(*dst, value.len()))),
-            Insn::Bitwise { dst, src, mask, .. } => {
-                (vec![span(*src, mask.len())], Some(span(*dst, mask.len())))
+            Insn::Load { dst, len, .. } => (Reads::default(), Some(span(*dst, usize::from(*len)))),
+            Insn::LoadBase { dst, .. } | Insn::LoadKey { dst, .. } => {
+                (Reads::default(), Some(span(*dst, 4)))
             }
+            Insn::LoadMeta { dst, meta } => (Reads::default(), Some(span(*dst, meta.len()))),
+            Insn::Imm { dst, value } => (Reads::default(), Some(span(*dst, value.len()))),
+            Insn::Bitwise { dst, src, mask, .. } => (
+                Reads::one(span(*src, mask.len())),
+                Some(span(*dst, mask.len())),
+            ),
             Insn::Shift { dst, src, len, .. } => (
-                vec![span(*src, usize::from(*len))],
+                Reads::one(span(*src, usize::from(*len))),
                 Some(span(*dst, usize::from(*len))),
             ),
             Insn::Alu { dst, a, b, .. } => {
-                let mut r = vec![span(*a, 4)];
-                if let Operand::Reg(b) = b {
-                    r.push(span(*b, 4));
-                }
+                let r = match b {
+                    Operand::Reg(b) => Reads::two(span(*a, 4), span(*b, 4)),
+                    Operand::Imm(_) => Reads::one(span(*a, 4)),
+                };
                 (r, Some(span(*dst, 4)))
             }
-            Insn::Cmp { src, value, .. } => (vec![span(*src, value.len())], None),
-            Insn::CmpReg { a, b, .. } => (vec![span(*a, 4), span(*b, 4)], None),
-            Insn::Range { src, low, .. } => (vec![span(*src, low.len())], None),
+            Insn::Cmp { src, value, .. } => (Reads::one(span(*src, value.len())), None),
+            Insn::CmpReg { a, b, .. } => (Reads::two(span(*a, 4), span(*b, 4)), None),
+            Insn::Range { src, low, .. } => (Reads::one(span(*src, low.len())), None),
             Insn::InList { src, list, .. } => (
-                vec![span(*src, list.first().map_or(1, |(low, _)| low.len()))],
+                Reads::one(span(*src, list.first().map_or(1, |(low, _)| low.len()))),
                 None,
             ),
-            Insn::Lookup { src, set, .. } => (vec![regs(*src, set_key(usize::from(set.0)))], None),
+            Insn::Lookup { src, set, .. } => {
+                (Reads::one(regs(*src, set_key(usize::from(set.0)))), None)
+            }
             Insn::MapLookup { src, map, dst } => {
                 let data = match program.maps.get(usize::from(map.0)).map(|m| m.data) {
                     Some(MapData::Value(bytes)) => usize::from(bytes),
                     _ => 4,
                 };
                 (
-                    vec![regs(*src, map_key(usize::from(map.0)))],
+                    Reads::one(regs(*src, map_key(usize::from(map.0)))),
                     Some(span(*dst, data)),
                 )
             }
-            Insn::VmapLookup { src, map } => (vec![regs(*src, map_key(usize::from(map.0)))], None),
-            Insn::SetMark { src } | Insn::SetKey { src, .. } => (vec![span(*src, 4)], None),
-            Insn::Store { src, len, .. } => (vec![span(*src, usize::from(*len))], None),
-            Insn::SetBase { add, .. } => (add.iter().map(|r| span(*r, 4)).collect(), None),
+            Insn::VmapLookup { src, map } => {
+                (Reads::one(regs(*src, map_key(usize::from(map.0)))), None)
+            }
+            Insn::SetMark { src } | Insn::SetKey { src, .. } => (Reads::one(span(*src, 4)), None),
+            Insn::Store { src, len, .. } => (Reads::one(span(*src, usize::from(*len))), None),
+            Insn::SetBase { add, .. } => (Reads([add.map(|r| span(r, 4)), None]), None),
             Insn::Counter { .. }
             | Insn::Limit { .. }
             | Insn::Log { .. }
@@ -122,7 +174,7 @@ impl Insn {
             | Insn::Verdict(_)
             | Insn::ClearBase { .. }
             | Insn::ClearKey { .. }
-            | Insn::Skip { .. } => (vec![], None),
+            | Insn::Skip { .. } => (Reads::default(), None),
         };
         RegUse { reads, writes }
     }
@@ -203,10 +255,10 @@ mod tests {
         };
         assert_eq!(
             cmp.reg_use(&p).reads,
-            vec![RegSpan {
+            Reads::one(RegSpan {
                 first: Reg(1),
                 count: 2
-            }]
+            })
         );
         assert!(
             RegSpan {
@@ -239,7 +291,14 @@ mod tests {
             xor: Value(vec![0]),
         };
         insn.map_reads(|_| Reg(5));
-        assert_eq!(insn.reg_use(&Program::default()).reads[0].first, Reg(5));
+        assert_eq!(
+            insn.reg_use(&Program::default())
+                .reads
+                .first()
+                .unwrap()
+                .first,
+            Reg(5)
+        );
         assert_eq!(
             insn.reg_use(&Program::default()).writes.unwrap().first,
             Reg(0)

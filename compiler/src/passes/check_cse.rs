@@ -53,40 +53,41 @@ fn is_check(insn: &Insn) -> bool {
 
 /// Runs the pass on one rule.
 pub fn run(insns: &mut Vec<Insn>, program: &Program) {
-    // Checks that passed, and the exact values they proved.
-    let mut passed: Vec<Insn> = Vec::new();
-    let mut known: Vec<(RegSpan, Value)> = Vec::new();
-    insns.retain(|insn| {
+    // Checks that passed (with the span they read), and the exact values
+    // they proved, borrowed from the rule.
+    let mut passed: Vec<(&Insn, RegSpan)> = Vec::new();
+    let mut known: Vec<(RegSpan, &Value)> = Vec::new();
+    let mut keep = Vec::with_capacity(insns.len());
+    for insn in insns.iter() {
         let uses = insn.reg_use(program);
-        if is_check(insn) {
-            let decided = known.iter().find_map(|(span, v)| {
-                uses.reads
-                    .first()
-                    .filter(|r| *r == span)
-                    .and_then(|_| decide(span, v, insn))
-            });
-            if decided == Some(true) || passed.contains(insn) {
-                return false;
-            }
-            if let (
-                Insn::Cmp {
+        let mut redundant = false;
+        if let (true, Some(span)) = (is_check(insn), uses.reads.first()) {
+            let decided = known
+                .iter()
+                .find_map(|(k, v)| (k == span).then(|| decide(span, v, insn)).flatten());
+            redundant = decided == Some(true) || passed.iter().any(|(p, _)| *p == insn);
+            if !redundant {
+                if let Insn::Cmp {
                     op: CmpOp::Eq,
                     value,
                     ..
-                },
-                Some(span),
-            ) = (insn, uses.reads.first())
-            {
-                known.push((*span, value.clone()));
+                } = insn
+                {
+                    known.push((*span, value));
+                }
+                passed.push((insn, *span));
             }
-            passed.push(insn.clone());
         }
         if let Some(w) = uses.writes {
             known.retain(|(span, _)| !span.overlaps(&w));
-            passed.retain(|p| !p.reg_use(program).reads.iter().any(|r| r.overlaps(&w)));
+            passed.retain(|(p, first)| {
+                !first.overlaps(&w) && !p.reg_use(program).reads.iter().any(|r| r.overlaps(&w))
+            });
         }
-        true
-    });
+        keep.push(!redundant);
+    }
+    let mut keep = keep.into_iter();
+    insns.retain(|_| keep.next().unwrap_or(true));
 }
 
 #[cfg(test)]

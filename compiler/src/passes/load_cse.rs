@@ -3,114 +3,135 @@
 //!
 //! Every register value a rule computes without side effects (a load of
 //! frame bytes, a key, metadata, a base, a constant, and bitwise, shift and
-//! arithmetic results of those) is described by a [`Sym`]. When an
-//! instruction would compute a value that a register still holds, the
-//! instruction is dropped and later reads of its destination are renamed to
-//! the register that holds it, provided that register is not overwritten
-//! while the renamed reads still need it.
+//! arithmetic results of those) gets a value number: two instructions that
+//! compute the same [`Value`] from the same value numbers compute the same
+//! value. When an instruction would compute a value that a register still
+//! holds, the instruction is dropped and later reads of its destination
+//! are renamed to the register that holds it, provided that register is not
+//! overwritten while the renamed reads still need it.
 //!
 //! A store to the frame invalidates every value derived from frame bytes; a
 //! mark change invalidates the loaded mark.
 
-use vm::{AluOp, BaseId, Insn, KeyId, Meta, Operand, Program, Reg, RegSpan, ShiftDir, Value};
+use vm::{AluOp, BaseId, Insn, KeyId, Meta, Program, Reg, RegSpan, ShiftDir};
 
-/// How a register value was computed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Sym {
+/// A value number: an index into [`Values::computed`].
+type Vn = usize;
+
+/// How a register value was computed, from the value numbers of its
+/// sources (borrowing constants from the rule's instructions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Value<'a> {
     Load { base: BaseId, offset: u16, len: u8 },
     Base(BaseId),
     Key(KeyId),
     Meta(Meta),
-    Imm(Value),
-    Bitwise(Box<Sym>, Value, Value),
-    Shift(Box<Sym>, u8, ShiftDir, u8),
-    Alu(Box<Sym>, AluOp, Box<Arg>),
+    Imm(&'a vm::Value),
+    Bitwise(Vn, &'a vm::Value, &'a vm::Value),
+    Shift(Vn, u8, ShiftDir, u8),
+    Alu(Vn, AluOp, Arg),
 }
 
 /// The second operand of an arithmetic value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Arg {
-    Sym(Sym),
+    Vn(Vn),
     Imm(u32),
 }
 
-impl Sym {
-    /// True when the value depends on the frame's bytes.
-    fn reads_frame(&self) -> bool {
-        match self {
-            Sym::Load { .. } => true,
-            Sym::Base(_) | Sym::Key(_) | Sym::Meta(_) | Sym::Imm(_) => false,
-            Sym::Bitwise(s, ..) | Sym::Shift(s, ..) => s.reads_frame(),
-            Sym::Alu(a, _, b) => a.reads_frame() || matches!(&**b, Arg::Sym(s) if s.reads_frame()),
-        }
-    }
-}
-
-/// What registers hold as the pass walks the rule.
+/// The values computed so far and which registers hold them.
 #[derive(Default)]
-struct Held {
-    values: Vec<(RegSpan, Sym)>,
+struct Values<'a> {
+    computed: Vec<(Value<'a>, bool)>,
+    held: Vec<(RegSpan, Vn)>,
 }
 
-impl Held {
-    fn get(&self, first: Reg, count: usize) -> Option<&Sym> {
-        self.values
+impl<'a> Values<'a> {
+    /// The value number a register span holds.
+    fn held_in(&self, first: Reg, count: usize) -> Option<Vn> {
+        self.held
             .iter()
             .find(|(span, _)| span.first == first && span.count == count)
-            .map(|(_, sym)| sym)
+            .map(|(_, vn)| *vn)
     }
 
-    fn find(&self, sym: &Sym, count: usize) -> Option<RegSpan> {
-        self.values
+    /// The value number of `value` (a new one if it was never computed),
+    /// and whether it depends on frame bytes.
+    fn number(&mut self, value: Value<'a>) -> Vn {
+        if let Some(vn) = self.computed.iter().position(|(v, _)| *v == value) {
+            return vn;
+        }
+        let reads_frame = match value {
+            Value::Load { .. } => true,
+            Value::Base(_) | Value::Key(_) | Value::Meta(_) | Value::Imm(_) => false,
+            Value::Bitwise(s, ..) | Value::Shift(s, ..) | Value::Alu(s, _, Arg::Imm(_)) => {
+                self.computed[s].1
+            }
+            Value::Alu(a, _, Arg::Vn(b)) => self.computed[a].1 || self.computed[b].1,
+        };
+        self.computed.push((value, reads_frame));
+        self.computed.len() - 1
+    }
+
+    /// A register span that holds `vn`.
+    fn holder(&self, vn: Vn, count: usize) -> Option<RegSpan> {
+        self.held
             .iter()
-            .find(|(span, s)| s == sym && span.count == count)
+            .find(|(span, v)| *v == vn && span.count == count)
             .map(|(span, _)| *span)
     }
 
     fn clobber(&mut self, span: &RegSpan) {
-        self.values.retain(|(held, _)| !held.overlaps(span));
+        self.held.retain(|(held, _)| !held.overlaps(span));
     }
 
-    fn forget(&mut self, pred: impl Fn(&Sym) -> bool) {
-        self.values.retain(|(_, sym)| !pred(sym));
+    /// Forgets the values the frame's bytes went into (after a store), or
+    /// the loaded mark (after a mark change).
+    fn forget(&mut self, frame: bool, mark: bool) {
+        let computed = &self.computed;
+        self.held.retain(|(_, vn)| {
+            let (value, reads_frame) = computed[*vn];
+            !(frame && reads_frame || mark && value == Value::Meta(Meta::Mark))
+        });
     }
-}
 
-/// The value `insn` computes, when it is free of side effects and its
-/// sources are known.
-fn symbol(insn: &Insn, held: &Held) -> Option<Sym> {
-    let of = |r: Reg, bytes: usize| held.get(r, vm::chunks_for(bytes)).cloned();
-    Some(match insn {
-        Insn::Load {
-            base, offset, len, ..
-        } => Sym::Load {
-            base: *base,
-            offset: *offset,
-            len: *len,
-        },
-        Insn::LoadBase { base, .. } => Sym::Base(*base),
-        Insn::LoadKey { key, .. } => Sym::Key(*key),
-        Insn::LoadMeta { meta, .. } => Sym::Meta(*meta),
-        Insn::Imm { value, .. } => Sym::Imm(value.clone()),
-        Insn::Bitwise { src, mask, xor, .. } => {
-            Sym::Bitwise(Box::new(of(*src, mask.len())?), mask.clone(), xor.clone())
-        }
-        Insn::Shift {
-            src,
-            len,
-            dir,
-            bits,
-            ..
-        } => Sym::Shift(Box::new(of(*src, usize::from(*len))?), *len, *dir, *bits),
-        Insn::Alu { a, op, b, .. } => {
-            let b = match b {
-                Operand::Reg(r) => Arg::Sym(of(*r, 4)?),
-                Operand::Imm(v) => Arg::Imm(*v),
-            };
-            Sym::Alu(Box::new(of(*a, 4)?), *op, Box::new(b))
-        }
-        _ => return None,
-    })
+    /// The value `insn` computes, when it is free of side effects and its
+    /// sources (its registers as `rename` maps them) are held.
+    fn of(&mut self, insn: &'a Insn, rename: impl Fn(Reg) -> Reg) -> Option<Vn> {
+        let src = |r: Reg, bytes: usize| self.held_in(rename(r), vm::chunks_for(bytes));
+        let value = match insn {
+            Insn::Load {
+                base, offset, len, ..
+            } => Value::Load {
+                base: *base,
+                offset: *offset,
+                len: *len,
+            },
+            Insn::LoadBase { base, .. } => Value::Base(*base),
+            Insn::LoadKey { key, .. } => Value::Key(*key),
+            Insn::LoadMeta { meta, .. } => Value::Meta(*meta),
+            Insn::Imm { value, .. } => Value::Imm(value),
+            Insn::Bitwise {
+                src: s, mask, xor, ..
+            } => Value::Bitwise(src(*s, mask.len())?, mask, xor),
+            Insn::Shift {
+                src: s,
+                len,
+                dir,
+                bits,
+                ..
+            } => Value::Shift(src(*s, usize::from(*len))?, *len, *dir, *bits),
+            Insn::Alu { a, op, b, .. } => {
+                let b = match b {
+                    vm::Operand::Reg(r) => Arg::Vn(src(*r, 4)?),
+                    vm::Operand::Imm(v) => Arg::Imm(*v),
+                };
+                Value::Alu(src(*a, 4)?, *op, b)
+            }
+            _ => return None,
+        };
+        Some(self.number(value))
+    }
 }
 
 /// Whether the reads of `dst` after instruction `at` can be served by
@@ -151,45 +172,73 @@ fn can_rename(
 
 /// Runs the pass on one rule.
 pub fn run(insns: &mut Vec<Insn>, program: &Program) {
-    let original = std::mem::take(insns);
-    let mut held = Held::default();
-    // Live renames: reads of `.0` go to `.1`.
-    let mut renames: Vec<(RegSpan, Reg)> = Vec::new();
-    for (at, mut insn) in original.iter().cloned().enumerate() {
-        insn.map_reads(|r| {
-            renames
-                .iter()
-                .find(|(d, _)| d.first == r)
-                .map_or(r, |(_, to)| *to)
-        });
-        let uses = insn.reg_use(program);
-        let sym = symbol(&insn, &held);
-        if let (Some(sym), Some(dst)) = (&sym, uses.writes) {
-            if let Some(holder) = held.find(sym, dst.count) {
-                if holder == dst || can_rename(&original, program, at, &dst, &holder) {
-                    renames.retain(|(d, _)| !d.overlaps(&dst));
-                    if holder != dst {
-                        renames.push((dst, holder.first));
+    // Decide first (borrowing the instructions), then rewrite in place:
+    // for each instruction, dropped (`None`) or the renames of its reads.
+    let mut plan: Vec<Option<Renames>> = Vec::with_capacity(insns.len());
+    {
+        let mut values = Values::default();
+        // Live renames: reads of `.0` go to `.1`.
+        let mut renames: Vec<(RegSpan, Reg)> = Vec::new();
+        for (at, insn) in insns.iter().enumerate() {
+            let rename = |r: Reg| {
+                renames
+                    .iter()
+                    .find(|(d, _)| d.first == r)
+                    .map_or(r, |(_, to)| *to)
+            };
+            let vn = values.of(insn, rename);
+            let mut own = Renames::default();
+            for (slot, span) in own.0.iter_mut().zip(insn.reg_use(program).reads) {
+                *slot = Some((span.first, rename(span.first)));
+            }
+            let dst = insn.reg_use(program).writes;
+            if let (Some(vn), Some(dst)) = (vn, dst) {
+                if let Some(holder) = values.holder(vn, dst.count) {
+                    if holder == dst || can_rename(insns, program, at, &dst, &holder) {
+                        renames.retain(|(d, _)| !d.overlaps(&dst));
+                        if holder != dst {
+                            renames.push((dst, holder.first));
+                        }
+                        plan.push(None);
+                        continue;
                     }
-                    continue;
                 }
             }
+            if let Some(dst) = dst {
+                values.clobber(&dst);
+                renames.retain(|(d, _)| !d.overlaps(&dst));
+            }
+            match insn {
+                Insn::Store { .. } => values.forget(true, false),
+                Insn::SetMark { .. } => values.forget(false, true),
+                _ => {}
+            }
+            if let (Some(vn), Some(dst)) = (vn, dst) {
+                values.held.push((dst, vn));
+            }
+            plan.push(Some(own));
         }
-        if let Some(dst) = uses.writes {
-            held.clobber(&dst);
-            renames.retain(|(d, _)| !d.overlaps(&dst));
-        }
-        match &insn {
-            Insn::Store { .. } => held.forget(Sym::reads_frame),
-            Insn::SetMark { .. } => held.forget(|s| *s == Sym::Meta(Meta::Mark)),
-            _ => {}
-        }
-        if let (Some(sym), Some(dst)) = (sym, uses.writes) {
-            held.values.push((dst, sym));
-        }
-        insns.push(insn);
     }
+    let mut plan = plan.into_iter();
+    insns.retain_mut(|insn| match plan.next().flatten() {
+        Some(renames) => {
+            insn.map_reads(|r| {
+                renames
+                    .0
+                    .iter()
+                    .flatten()
+                    .find(|(from, _)| *from == r)
+                    .map_or(r, |(_, to)| *to)
+            });
+            true
+        }
+        None => false,
+    });
 }
+
+/// The renames of one instruction's reads (at most two operands).
+#[derive(Default)]
+struct Renames([Option<(Reg, Reg)>; 2]);
 
 #[cfg(test)]
 mod tests {
@@ -202,7 +251,7 @@ mod tests {
         Insn::Cmp {
             src: Reg(src),
             op: CmpOp::Ne,
-            value: Value(vec![0, v]),
+            value: vm::Value(vec![0, v]),
         }
     }
 
@@ -235,8 +284,8 @@ mod tests {
         let mask = |dst: u8| Insn::Bitwise {
             dst: Reg(dst),
             src: Reg(dst),
-            mask: Value(vec![0x0f, 0xff]),
-            xor: Value(vec![0, 0]),
+            mask: vm::Value(vec![0x0f, 0xff]),
+            xor: vm::Value(vec![0, 0]),
         };
         let mut rule = vec![
             load(0, 0),
