@@ -38,12 +38,26 @@ impl<'r> ParseGraph<'r> {
     /// Indexes the edges of `registry` by the header they reach.
     pub fn new(registry: &'r Registry) -> ParseGraph<'r> {
         let mut into = vec![Vec::new(); registry.headers.len()];
-        let mut subjects = Vec::new();
+        let mut subjects: Vec<CondSubject> = Vec::new();
+        let mut add = |s: CondSubject| {
+            if !subjects.contains(&s) {
+                subjects.push(s);
+            }
+        };
         for edge in &registry.edges {
             into[usize::from(edge.target.0)].push(edge);
-            subjects.extend(edge.conds.iter().map(|c| c.subject));
+            edge.conds.iter().for_each(|c| add(c.subject));
         }
-        subjects.dedup();
+        // A field that exists only for some values of another (`icmp id`)
+        // depends on that other field too.
+        for (h, header) in registry.headers.iter().enumerate() {
+            for cond in header.fields.iter().filter_map(|f| f.cond.as_ref()) {
+                add(CondSubject::Field {
+                    header: HeaderId(h as u16),
+                    field: cond.field,
+                });
+            }
+        }
         ParseGraph {
             registry,
             into,
@@ -51,8 +65,9 @@ impl<'r> ParseGraph<'r> {
         }
     }
 
-    /// True when some edge's condition tests `subject` (what a rule learns
-    /// about other fields cannot matter to its dependencies).
+    /// True when some edge's condition, or some field's condition, tests
+    /// `subject` (what a rule learns about other fields cannot matter to
+    /// its dependencies).
     pub fn tests(&self, subject: CondSubject) -> bool {
         self.subjects.contains(&subject)
     }

@@ -3,7 +3,7 @@
 //! A check that did not end the rule holds for the rest of it, as long as
 //! the registers it tested are not overwritten. So a later check that is
 //! identical to a passed one is redundant, and once `r == v` has passed,
-//! every later compare or range test of `r` can be decided from `v`: the
+//! every later compare, range or list test of `r` can be decided from `v`: the
 //! ones that hold are dropped. (A check that cannot hold is kept: the rule
 //! then never matches, which is what the user wrote.)
 //!
@@ -39,6 +39,14 @@ fn decide(span: &RegSpan, known: &Value, insn: &Insn) -> Option<bool> {
         } if *src == span.first && low.len() == known.len() => {
             Some((low <= known && known <= high) != *negate)
         }
+        Insn::InList { src, list, negate }
+            if *src == span.first
+                && list
+                    .first()
+                    .is_some_and(|(low, _)| low.len() == known.len()) =>
+        {
+            Some(list.iter().any(|(low, high)| low <= known && known <= high) != *negate)
+        }
         _ => None,
     }
 }
@@ -47,7 +55,7 @@ fn decide(span: &RegSpan, known: &Value, insn: &Insn) -> Option<bool> {
 fn is_check(insn: &Insn) -> bool {
     matches!(
         insn,
-        Insn::Cmp { .. } | Insn::CmpReg { .. } | Insn::Range { .. }
+        Insn::Cmp { .. } | Insn::CmpReg { .. } | Insn::Range { .. } | Insn::InList { .. }
     )
 }
 
@@ -156,5 +164,20 @@ mod tests {
         let before = rule.clone();
         run(&mut rule, &Program::default());
         assert_eq!(rule, before);
+    }
+
+    #[test]
+    fn a_list_decided_by_a_known_value_is_dropped() {
+        let list = Insn::InList {
+            src: Reg(0),
+            list: vec![
+                (Value(vec![0, 0, 0, 1]), Value(vec![0, 0, 0, 1])),
+                (Value(vec![0, 0, 0, 6]), Value(vec![0, 0, 0, 6])),
+            ],
+            negate: false,
+        };
+        let mut rule = vec![key(0), cmp(0, CmpOp::Eq, 6), list];
+        run(&mut rule, &Program::default());
+        assert_eq!(rule, vec![key(0), cmp(0, CmpOp::Eq, 6)]);
     }
 }
