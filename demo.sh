@@ -55,6 +55,7 @@ pid=
 cleanup() {
     set +e
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -f "$tmp/iperf3.pid" ] && kill "$(cat "$tmp/iperf3.pid")" 2>/dev/null
     for ns in "$sw" "$tag-h1" "$tag-h2" "$tag-h3"; do
         ip netns del "$ns" 2>/dev/null
     done
@@ -90,7 +91,8 @@ done
 
 step "4. switchd in the switch namespace, with examples/rulesets/demo.nft"
 cp examples/rulesets/demo.nft "$tmp/rules.nft"
-in_ns "$sw" "$bin/switchd" --port veth1 --port veth2 --port veth3 \
+# Started directly (not through a function), so that $! is switchd itself.
+ip netns exec "$sw" "$bin/switchd" --port veth1 --port veth2 --port veth3 \
     --ruleset "$tmp/rules.nft" --socket "$tmp/switchd.sock" --workers 2 \
     2>"$tmp/switchd.log" &
 pid=$!
@@ -105,7 +107,7 @@ step "5. Traffic: ping, TCP and UDP between the hosts"
 printf '%s$ h1: ping -c 3 10.0.0.2; ping -c 3 10.0.0.3%s\n' "$bold" "$off"
 h 1 ping -c 3 -i 0.2 -W 1 10.0.0.2 | tail -2
 h 1 ping -c 3 -i 0.2 -W 1 10.0.0.3 | tail -2
-h 2 iperf3 -s -D --logfile "$tmp/iperf3.log"
+h 2 iperf3 -s -D --logfile "$tmp/iperf3.log" --pidfile "$tmp/iperf3.pid"
 sleep 0.5
 printf '%s$ h1: iperf3 -c 10.0.0.2 -t 2 (TCP)%s\n' "$bold" "$off"
 h 1 iperf3 -c 10.0.0.2 -t 2 -f m | grep -E "sender|receiver"

@@ -65,13 +65,6 @@ impl From<ProgramError> for Failure {
     }
 }
 
-fn fail(message: impl Into<String>) -> Failure {
-    Failure {
-        message: message.into(),
-        diagnostics: None,
-    }
-}
-
 /// A VLAN role as `ports` shows it.
 fn role(vlan: &VlanRole) -> String {
     match vlan {
@@ -140,8 +133,8 @@ impl Context {
                 self.programs.change_elements(&set, &elements, false)?,
             )),
             Op::Trace { frame, iif, json } => {
-                let frame =
-                    crate::capture::parse_hex(&frame).map_err(|e| fail(format!("frame: {e}")))?;
+                let frame = crate::capture::parse_hex(&frame)
+                    .map_err(|e| Failure::new(format!("frame: {e}")))?;
                 Ok(Reply::Trace(self.programs.trace(
                     &frame,
                     iif.as_deref(),
@@ -199,7 +192,7 @@ impl Context {
         stop: &AtomicBool,
     ) -> Result<Reply, Failure> {
         if count == 0 || count > MAX_LIVE {
-            return Err(fail(format!("count: between 1 and {MAX_LIVE}")));
+            return Err(Failure::new(format!("count: between 1 and {MAX_LIVE}")));
         }
         let (tx, rx) = sync_channel(count.min(1024) as usize);
         let trace = Arc::new(LiveTrace::new(
@@ -211,13 +204,14 @@ impl Context {
             self.clock.clone(),
         )?);
         let live = self.programs.live();
-        live.arm(trace.clone()).map_err(|e| fail(e.to_string()))?;
+        live.arm(trace.clone())
+            .map_err(|e| Failure::new(e.to_string()))?;
         let mut delivered = 0;
         let result = loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(frame) => {
                     if let Err(e) = events.send(frame) {
-                        break Err(fail(format!("client: {e}")));
+                        break Err(Failure::new(format!("client: {e}")));
                     }
                     delivered += 1;
                 }

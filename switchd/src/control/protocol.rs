@@ -146,6 +146,16 @@ pub struct Failure {
     pub diagnostics: Option<DiagnosticsReply>,
 }
 
+impl Failure {
+    /// A failure with `message` and no diagnostics.
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            diagnostics: None,
+        }
+    }
+}
+
 /// Diagnostics of a refused ruleset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosticsReply {

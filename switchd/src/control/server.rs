@@ -136,10 +136,7 @@ fn refuse(mut stream: UnixStream) -> io::Result<()> {
 fn failure(id: Option<u64>, message: String) -> Answer {
     Answer {
         id,
-        body: Body::Error(Failure {
-            message,
-            diagnostics: None,
-        }),
+        body: Body::Error(Failure::new(message)),
     }
 }
 

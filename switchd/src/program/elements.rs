@@ -119,7 +119,7 @@ pub fn parse(
             .position(|q| q == port_name)
             .map(|i| PortId(i as u16))
             .ok_or_else(|| {
-                ProgramError::Elements(format!(
+                ProgramError::Invalid(format!(
                     "port {port_name:?} is not used by the running ruleset"
                 ))
             })
@@ -184,7 +184,7 @@ pub fn parse(
 fn enclosed(text: &str) -> Result<(), ProgramError> {
     let text = text.trim();
     let bad = || {
-        ProgramError::Elements(format!(
+        ProgramError::Invalid(format!(
             "expected one element list in braces, like {{ 10.0.0.1, 10.0.1.0/24 }}, not {text:?}"
         ))
     };
@@ -221,7 +221,7 @@ fn synthetic(
     }
     let typed = parts.iter().all(|p| p.ty.is_some());
     if !typed && parts.iter().any(|p| p.ty.is_some()) {
-        return Err(ProgramError::Elements(format!(
+        return Err(ProgramError::Invalid(format!(
             "{} mixes typed and plain integer parts; its elements cannot be read here",
             named.decl.name
         )));
@@ -447,7 +447,7 @@ table netdev t {
             assert!(
                 matches!(
                     parse(&c, &p, "block", escape),
-                    Err(ProgramError::Elements(_))
+                    Err(ProgramError::Invalid(_))
                 ),
                 "{escape}"
             );

@@ -100,7 +100,7 @@ fn confined(filter: &str) -> Result<(), ProgramError> {
     if depth == 0 {
         Ok(())
     } else {
-        Err(ProgramError::Elements(format!(
+        Err(ProgramError::Invalid(format!(
             "not one match expression: {filter:?}"
         )))
     }

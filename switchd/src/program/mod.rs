@@ -82,9 +82,9 @@ pub enum ProgramError {
     /// No named set or map of that name.
     #[error("no set or map named {0:?}")]
     NoSuchSet(String),
-    /// An element list that cannot be used.
+    /// An element list or a live trace's match that cannot be used.
     #[error("{0}")]
-    Elements(String),
+    Invalid(String),
     /// The trace of a frame could not be written.
     #[error("writing the trace: {0}")]
     Trace(std::io::Error),
