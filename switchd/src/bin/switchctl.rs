@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Parse and check ruleset files; print diagnostics, exit non-zero on errors.
+    /// Check, compile and verify ruleset files; print diagnostics, exit non-zero on errors.
     Check(switchd::ctl::check::Args),
     /// Compile a ruleset and print the verified program (listing or RON).
     Compile(switchd::ctl::compile::Args),

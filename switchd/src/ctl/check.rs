@@ -1,4 +1,5 @@
-//! `switchctl check FILE...`: parse and check rulesets offline.
+//! `switchctl check FILE...`: parse, check, compile and verify rulesets
+//! offline (everything a reload does before the swap).
 //!
 //! Prints nothing and exits 0 when every file is valid (`-v` adds a
 //! one-line summary per file); otherwise prints the diagnostics on stderr
@@ -30,8 +31,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
-        match ruleset::check_file(path) {
-            Ok(checked) => {
+        match compiler::compile_file(path) {
+            Ok((checked, _verified)) => {
                 if args.verbose {
                     let s = checked.summary();
                     writeln!(
