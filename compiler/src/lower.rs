@@ -476,29 +476,34 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                     other => return Err(CompileError::NotSupported(format!("meta {other}"))),
                 }
             }
-            Load::Raw {
-                base: RawBase::Layer(layer),
-                offset,
-                bits,
-            } => {
+            Load::Raw { base, offset, bits } => Source2::Bits(self.raw_range(base, offset, bits)?),
+        })
+    }
+
+    /// The bits of a raw load (`@nh,96,32`, `@vxlan,32,24`): from a layer's
+    /// base with no dependency, or from a header's place with its.
+    fn raw_range(
+        &mut self,
+        base: RawBase,
+        offset: u32,
+        bits: u32,
+    ) -> Result<BitRange, CompileError> {
+        Ok(match base {
+            RawBase::Layer(layer) => {
                 self.prog.layout.use_layer(layer);
-                Source2::Bits(BitRange {
+                BitRange {
                     base: Layout::layer_base(layer),
                     offset,
                     len: bits,
-                })
+                }
             }
-            Load::Raw {
-                base: RawBase::Header(header),
-                offset,
-                bits,
-            } => {
+            RawBase::Header(header) => {
                 let at = self.require(header)?;
-                Source2::Bits(BitRange {
+                BitRange {
                     base: at.base,
                     offset: at.offset * 8 + offset,
                     len: bits,
-                })
+                }
             }
         })
     }
@@ -934,18 +939,24 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             self.b.push(Insn::SetMark { src: reg });
             return Ok(());
         }
-        let (header, field) = match *target {
-            Load::Field { header, field } => (header, field),
-            _ => return Err(CompileError::NotSupported("writing this expression".into())),
+        // A field write keeps the header's checksums right; a raw write
+        // (`@nh,64,8 set 64`) changes only the bytes, as in nft.
+        let (range, checksums) = match *target {
+            Load::Field { header, field } => {
+                let at = self.require(header)?;
+                let range = HeaderAt {
+                    registry: self.prog.registry(),
+                    header,
+                    at,
+                }
+                .field_range(field);
+                (range, self.checksums(header, at, field)?)
+            }
+            Load::Raw { base, offset, bits } => (self.raw_range(base, offset, bits)?, Vec::new()),
+            Load::Meta(_) => {
+                return Err(CompileError::NotSupported("writing this meta key".into()));
+            }
         };
-        let at = self.require(header)?;
-        let registry = self.prog.registry();
-        let range = HeaderAt {
-            registry,
-            header,
-            at,
-        }
-        .field_range(field);
         let bytes = range.covering_bytes() as usize;
         let offset = u16::try_from(range.first_byte()).map_err(|_| CompileError::OffsetTooLarge)?;
         let load = FieldLoad {
@@ -1000,7 +1011,6 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 ));
             }
         };
-        let checksums = self.checksums(header, at, field)?;
         // The parse section must compute what the fixes read.
         for fix in &checksums {
             self.prog.layout.use_base(fix.base);
