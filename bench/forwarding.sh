@@ -13,6 +13,8 @@
 #                  ovs-vswitchd started by hand in the switch namespace with
 #                  their own run directory, a bridge with
 #                  datapath_type=netdev over the two ports, action NORMAL
+#                  (the daemons are stopped and the bridge removed after
+#                  each round)
 #
 # For each: 64-byte UDP frames from h1 to h2 at the highest rate the
 # generator reaches and at a fixed 100k frames/s (frames delivered per
@@ -119,17 +121,19 @@ start_ovs() {
     vsctl --no-wait init
     in_sw "${ovs_env[@]}" ovs-vswitchd "unix:$ovs/db.sock" --pidfile="$ovs/ovs-vswitchd.pid" \
         --detach --log-file="$ovs/ovs-vswitchd.log" 2>/dev/null
-    vsctl add-br br0 -- set bridge br0 datapath_type=netdev
-    vsctl add-port br0 veth1
-    vsctl add-port br0 veth2
-    "${ovs_env[@]}" ovs-ofctl del-flows br0
-    "${ovs_env[@]}" ovs-ofctl add-flow br0 actions=NORMAL
+    vsctl add-br ovsbr0 -- set bridge ovsbr0 datapath_type=netdev
+    vsctl add-port ovsbr0 veth1
+    vsctl add-port ovsbr0 veth2
+    "${ovs_env[@]}" ovs-ofctl del-flows ovsbr0
+    "${ovs_env[@]}" ovs-ofctl add-flow ovsbr0 actions=NORMAL
 }
 stop_ovs() {
+    if [ -S "$ovs/db.sock" ]; then vsctl --if-exists del-br ovsbr0 || true; fi
     for d in ovs-vswitchd ovsdb-server; do
-        [ -f "$ovs/$d.pid" ] && kill "$(cat "$ovs/$d.pid")" 2>/dev/null
+        if [ -f "$ovs/$d.pid" ]; then kill "$(cat "$ovs/$d.pid")" 2>/dev/null || true; fi
     done
     sleep 0.5
+    in_sw ip link del ovsbr0 2>/dev/null || true
     rm -rf "$ovs"
 }
 
@@ -207,12 +211,12 @@ for round in $(seq "$rounds"); do
     measure switchd-edge
     stop_switchd
 
-    in_sw ip link add br0 type bridge
-    in_sw ip link set veth1 master br0
-    in_sw ip link set veth2 master br0
-    in_sw ip link set br0 up
+    in_sw ip link add kbr0 type bridge
+    in_sw ip link set veth1 master kbr0
+    in_sw ip link set veth2 master kbr0
+    in_sw ip link set kbr0 up
     measure bridge
-    in_sw ip link del br0
+    in_sw ip link del kbr0
 
     start_ovs
     measure ovs-netdev

@@ -85,18 +85,30 @@ impl Server {
         })
     }
 
+    /// Waits up to [`TICK`] for a connection to accept.
+    fn readable(&self) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&self.listener),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, TICK.as_millis() as i32) };
+        n > 0
+    }
+
     /// Serves connections until `stop` is set; returns when every
     /// connection has ended.
     pub fn serve(&self, ctx: Arc<Context>, stop: Arc<AtomicBool>) {
         let clients = Arc::new(AtomicUsize::new(0));
         std::thread::scope(|s| {
             while !stop.load(Ordering::Relaxed) {
+                if !self.readable() {
+                    continue;
+                }
                 let stream = match self.listener.accept() {
                     Ok((stream, _)) => stream,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        std::thread::sleep(TICK);
-                        continue;
-                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
                     Err(e) => {
                         tracing::warn!("control socket: accept: {e}");
                         std::thread::sleep(TICK);
