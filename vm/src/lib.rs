@@ -14,8 +14,9 @@
 //! - [`runtime`]: counters, sets, maps and rate limiters, instantiated for a
 //!   verified program as an [`Instance`];
 //! - [`packet`], [`outcome`], [`trace`]: what a run takes and gives;
-//! - [`interpreter`]: the reference engine; [`checksum`]: the incremental
-//!   checksum updates of payload writes.
+//! - [`interpreter`]: the reference engine; [`jit`]: the Cranelift JIT,
+//!   native code with the interpreter's results; [`checksum`]: the
+//!   incremental checksum updates of payload writes.
 //!
 //! A program runs after [`verify`] accepts it, in an [`Instance`] holding its
 //! runtime objects, on [`Packet`]s, giving an [`Outcome`]:
@@ -66,6 +67,7 @@ pub mod callgraph;
 pub mod checksum;
 pub mod insn;
 pub mod interpreter;
+pub mod jit;
 pub mod listing;
 pub mod operands;
 pub mod outcome;
@@ -77,7 +79,7 @@ pub mod trace;
 pub mod verifier;
 
 pub use insn::*;
-pub use operands::{RegSpan, RegUse, Reads};
+pub use operands::{Reads, RegSpan, RegUse};
 pub use outcome::{Decider, Edit, Final, Outcome, apply_edits};
 pub use packet::{InputPort, Packet};
 pub use program::*;

@@ -28,6 +28,10 @@ pub enum RuleResult {
 
 /// Receives the events of one packet's evaluation.
 pub trait Tracer {
+    /// Whether the tracer wants events at all. Engines that must do extra
+    /// work to report them (the JIT runs separately compiled code) skip it
+    /// when this is false.
+    const EVENTS: bool = true;
     /// A rule ran; `chain` is `None` for the parse section.
     fn rule(&mut self, chain: Option<ChainId>, rule: usize, result: RuleResult);
     /// A base chain's policy decided (the packet fell off its end or
@@ -40,6 +44,7 @@ pub trait Tracer {
 pub struct NoTrace;
 
 impl Tracer for NoTrace {
+    const EVENTS: bool = false;
     #[inline(always)]
     fn rule(&mut self, _: Option<ChainId>, _: usize, _: RuleResult) {}
     #[inline(always)]

@@ -1,5 +1,6 @@
 //! Property tests: random well-formed programs verify and then run on
-//! random frames (empty, 1 byte, 64 KiB, truncated) without panicking;
+//! random frames (empty, 1 byte, 64 KiB, truncated) without panicking, the
+//! interpreter and the JIT (plain and traced) agreeing on every result;
 //! mutated programs are either refused or run without panicking; random
 //! bytes and mutated RON never panic the loader.
 //!
@@ -9,15 +10,16 @@
 
 mod common;
 
-use common::Interp;
 use proptest::prelude::*;
 use std::sync::Arc;
+use vm::jit::JitProgram;
 use vm::runtime::ManualClock;
 use vm::{
     AluOp, BaseChain, BaseId, Chain, ChainId, ChecksumFix, CmpOp, CounterDecl, CounterId,
     InputPort, Insn, Instance, KeyId, LimitDecl, LimitId, LimitUnit, MapData, MapDecl, MapElem,
-    MapId, MapValue, Meta, NUM_REGS, Operand, Outcome, Packet, Policy, PortId, Program, Reg, Rule,
-    SetDecl, SetElem, SetId, SetKind, ShiftDir, Value, Verdict, chunks_for, verify,
+    MapId, MapValue, Meta, NUM_REGS, NoTrace, Operand, Outcome, Packet, Policy, PortId, Program,
+    Reg, Rule, SetDecl, SetElem, SetId, SetKind, ShiftDir, TraceLog, Value, Verdict, chunks_for,
+    interpreter, verify,
 };
 
 /// splitmix64: small, seedable, good enough to draw program shapes.
@@ -497,14 +499,26 @@ fn chain_rule(g: &mut Gen, chain: usize, nchains: usize) -> Rule {
     r
 }
 
-/// Runs frames of many shapes through the program.
+/// Runs frames of many shapes through the program under the interpreter,
+/// the JIT and the JIT's traced code, each with its own runtime objects,
+/// and checks that they agree on everything: verdict, decider, mark, the
+/// frame after payload writes, edits, mirrored copies, logs, trace events
+/// and, at the end, every counter.
 fn run_frames(program: vm::Verified, g: &mut Gen) {
-    let instance = Instance::new(Arc::new(program), Arc::new(ManualClock::new(0)));
+    let verified = Arc::new(program);
+    let instance = || {
+        Arc::new(Instance::new(
+            verified.clone(),
+            Arc::new(ManualClock::new(0)),
+        ))
+    };
+    let (interp, jit, traced) = (instance(), instance(), instance());
+    let code = JitProgram::compile(&jit).unwrap_or_else(|e| panic!("jit: {e}"));
+    let traced_code = JitProgram::compile(&traced).unwrap_or_else(|e| panic!("jit: {e}"));
     let ports = [
         InputPort::unnamed(),
-        InputPort::new(instance.program().program(), "eth0", [2, 0, 0, 0, 0, 1]),
+        InputPort::new(verified.program(), "eth0", [2, 0, 0, 0, 0, 1]),
     ];
-    let mut out = Outcome::new();
     let len = g.below(200);
     let random = g.bytes(len);
     let mut frames = vec![
@@ -514,19 +528,62 @@ fn run_frames(program: vm::Verified, g: &mut Gen) {
         vec![0xa5; 65_536],
     ];
     frames.extend((0..random.len()).step_by(7).map(|n| random[..n].to_vec()));
+    let listing = || vm::listing::listing(verified.program());
     for (i, frame) in frames.iter().enumerate() {
-        let mut bytes = frame.clone();
-        let packet = Packet {
-            frame: &mut bytes,
-            port: &ports[i % 2],
-            mark: g.next() as u32,
+        let mark = g.next() as u32;
+        let port = &ports[i % 2];
+        let run = |engine: &dyn Fn(Packet<'_>, &mut Outcome, &mut TraceLog)| {
+            let mut bytes = frame.clone();
+            let mut out = Outcome::new();
+            let mut log = TraceLog::default();
+            engine(
+                Packet {
+                    frame: &mut bytes,
+                    port,
+                    mark,
+                },
+                &mut out,
+                &mut log,
+            );
+            let mut sent = Vec::new();
+            vm::apply_edits(&bytes, &out.edits, &mut sent);
+            let mirrors: Vec<Vec<u8>> = out
+                .mirrors
+                .iter()
+                .map(|m| out.mirror_frame(m).to_vec())
+                .collect();
+            (out, bytes, sent, mirrors, log)
         };
-        common::Engine::run(&Interp, &instance, packet, &mut out);
-        let mut sent = Vec::new();
-        vm::apply_edits(&bytes, &out.edits, &mut sent);
-        for m in &out.mirrors {
-            out.mirror_frame(m);
-        }
+        let want = run(&|p, o, t| interpreter::run(&interp, p, o, t));
+        let got = run(&|p, o, _| code.run(p, o, &mut NoTrace));
+        let got_traced = run(&|p, o, t| traced_code.run(p, o, t));
+        assert_eq!(
+            (&want.0, &want.1, &want.2, &want.3),
+            (&got.0, &got.1, &got.2, &got.3),
+            "jit differs on frame {i} ({} bytes)\n{}",
+            frame.len(),
+            listing()
+        );
+        assert_eq!(
+            want,
+            got_traced,
+            "traced jit differs on frame {i}\n{}",
+            listing()
+        );
+    }
+    for (k, ((a, b), c)) in interp
+        .counters()
+        .iter()
+        .zip(jit.counters())
+        .zip(traced.counters())
+        .enumerate()
+    {
+        assert_eq!(
+            (a.get(), a.get()),
+            (b.get(), c.get()),
+            "counter {k}\n{}",
+            listing()
+        );
     }
 }
 

@@ -8,7 +8,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A packet and byte counter.
+///
+/// `repr(C)`: the JIT's code adds to the two numbers in place, at offsets 0
+/// and 8.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct Counter {
     packets: AtomicU64,
     bytes: AtomicU64,

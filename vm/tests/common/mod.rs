@@ -4,7 +4,8 @@
 //! rbpf style: the same test programs run under every engine, and a result
 //! that differs between engines is a bug. Adding an engine (the JIT) means
 //! implementing [`Engine`] and adding one test file that invokes
-//! [`engine_tests!`] with it.
+//! [`engine_tests!`] with it: `interpreter.rs`, `jit.rs` and
+//! `jit_traced.rs` do.
 
 #![allow(
     dead_code,
@@ -14,25 +15,64 @@
 pub mod edge_acl;
 pub mod semantics;
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use vm::jit::JitProgram;
 use vm::runtime::ManualClock;
 use vm::{
     BaseChain, BaseId, Chain, CmpOp, InputPort, Insn, Instance, KeyId, NoTrace, Outcome, Packet,
-    Policy, Program, Reg, Rule, Value, Verdict, interpreter, verify,
+    Policy, Program, Reg, Rule, TraceLog, Value, Verdict, interpreter, verify,
 };
 
 /// An engine runs verified programs.
 pub trait Engine {
     /// Runs `instance`'s program on `packet`.
-    fn run(&self, instance: &Instance, packet: Packet<'_>, out: &mut Outcome);
+    fn run(&self, instance: &Arc<Instance>, packet: Packet<'_>, out: &mut Outcome);
 }
 
 /// The reference interpreter.
 pub struct Interp;
 
 impl Engine for Interp {
-    fn run(&self, instance: &Instance, packet: Packet<'_>, out: &mut Outcome) {
+    fn run(&self, instance: &Arc<Instance>, packet: Packet<'_>, out: &mut Outcome) {
         interpreter::run(instance, packet, out, &mut NoTrace);
+    }
+}
+
+/// The Cranelift JIT, compiling each instance the first time it runs it;
+/// with `traced`, its traced code runs (events recorded and dropped).
+#[derive(Default)]
+pub struct Jit {
+    traced: bool,
+    compiled: RefCell<Option<JitProgram>>,
+}
+
+impl Jit {
+    /// The JIT running its traced code.
+    pub fn traced() -> Jit {
+        Jit {
+            traced: true,
+            compiled: RefCell::default(),
+        }
+    }
+}
+
+impl Engine for Jit {
+    fn run(&self, instance: &Arc<Instance>, packet: Packet<'_>, out: &mut Outcome) {
+        let mut compiled = self.compiled.borrow_mut();
+        if !compiled
+            .as_ref()
+            .is_some_and(|j| Arc::ptr_eq(j.instance(), instance))
+        {
+            let jit = JitProgram::compile(instance).unwrap_or_else(|e| panic!("jit: {e}"));
+            *compiled = Some(jit);
+        }
+        let jit = compiled.as_ref().expect("compiled above");
+        if self.traced {
+            jit.run(packet, out, &mut TraceLog::default());
+        } else {
+            jit.run(packet, out, &mut NoTrace);
+        }
     }
 }
 
@@ -196,25 +236,25 @@ pub fn matcher(mut insns: Vec<Insn>) -> Program {
 
 /// Verifies `program` (panicking with the verifier's reason) and
 /// instantiates it with a manual clock at 0.
-pub fn instance(program: Program) -> Instance {
+pub fn instance(program: Program) -> Arc<Instance> {
     instance_with_clock(program, Arc::new(ManualClock::new(0)))
 }
 
 /// Like [`instance`] with a given clock.
-pub fn instance_with_clock(program: Program, clock: Arc<ManualClock>) -> Instance {
+pub fn instance_with_clock(program: Program, clock: Arc<ManualClock>) -> Arc<Instance> {
     let verified = verify(program).unwrap_or_else(|e| panic!("program does not verify: {e}"));
-    Instance::new(Arc::new(verified), clock)
+    Arc::new(Instance::new(Arc::new(verified), clock))
 }
 
 /// Runs a frame received on an unnamed port.
-pub fn run<E: Engine>(engine: &E, instance: &Instance, frame: &[u8]) -> Outcome {
+pub fn run<E: Engine>(engine: &E, instance: &Arc<Instance>, frame: &[u8]) -> Outcome {
     run_on(engine, instance, frame, &InputPort::unnamed())
 }
 
 /// Runs a frame received on `port`.
 pub fn run_on<E: Engine>(
     engine: &E,
-    instance: &Instance,
+    instance: &Arc<Instance>,
     frame: &[u8],
     port: &InputPort,
 ) -> Outcome {
@@ -233,7 +273,12 @@ pub fn run_on<E: Engine>(
 
 /// Runs a frame in place (payload writes change it) with a starting mark,
 /// received on an unnamed port.
-pub fn run_mut<E: Engine>(engine: &E, instance: &Instance, frame: &mut [u8], mark: u32) -> Outcome {
+pub fn run_mut<E: Engine>(
+    engine: &E,
+    instance: &Arc<Instance>,
+    frame: &mut [u8],
+    mark: u32,
+) -> Outcome {
     let mut out = Outcome::new();
     engine.run(
         instance,
@@ -248,6 +293,6 @@ pub fn run_mut<E: Engine>(engine: &E, instance: &Instance, frame: &mut [u8], mar
 }
 
 /// Whether a [`matcher`] program accepts the frame.
-pub fn matches<E: Engine>(engine: &E, instance: &Instance, frame: &[u8]) -> bool {
+pub fn matches<E: Engine>(engine: &E, instance: &Arc<Instance>, frame: &[u8]) -> bool {
     run(engine, instance, frame).verdict == vm::Final::Accept
 }

@@ -1044,8 +1044,11 @@ pub fn counters_count<E: Engine>(e: &E) {
     assert_eq!((long.packets, long.bytes), (2, 6));
     // Counters carried into a new instance keep counting from where they were.
     let carried = vec![(CounterId(1), i.counter(CounterId(1)).unwrap().clone())];
-    let next =
-        vm::Instance::with_counters(i.program().clone(), Arc::new(ManualClock::new(0)), carried);
+    let next = Arc::new(vm::Instance::with_counters(
+        i.program().clone(),
+        Arc::new(ManualClock::new(0)),
+        carried,
+    ));
     run(e, &next, &[1]);
     assert_eq!(next.counter(CounterId(1)).unwrap().get().packets, 3);
     assert_eq!(next.counter(CounterId(0)).unwrap().get().packets, 1);

@@ -1,0 +1,1260 @@
+//! Translation of a verified program to Cranelift IR: one function for the
+//! whole program, parse section and every chain.
+//!
+//! The function takes a `*mut Context` and returns nothing; it writes the
+//! verdict and its decider into the context. Its shape follows the
+//! interpreter's semantics block for block:
+//!
+//! - each rule is a block; an instruction that can break branches to the
+//!   next rule's block (in traced code, to a block that first reports the
+//!   break). Data registers are Cranelift variables, so a value loaded once
+//!   lives in a machine register;
+//! - bases and keys are variables in the parse section; after it they are
+//!   fixed, so the chains read them as plain SSA values;
+//! - chains are reached by branches. `jump` pushes a *return site* (the
+//!   block of the rule after the jump) on a small stack in the frame and
+//!   enters the chain; `return`, or falling off a chain's end, pops a site
+//!   and dispatches on it with a jump table. Each base chain's run starts
+//!   with its policy as the bottom site, so a `goto` chain that returns at
+//!   the bottom lands on the right policy. The verifier bounds the depth;
+//!   a push that would overflow is skipped as the interpreter skips it;
+//! - verdict maps return a verdict code from the runtime, dispatched with a
+//!   jump table; `jump`/`goto` through them dispatch on the chain number;
+//! - packet bytes are loaded after one bounds check per access: bases are
+//!   32-bit offsets with `u32::MAX` for "absent", and since frames are
+//!   shorter than that, `base + offset + len <= frame length` rules out an
+//!   absent base too. Loads are byte-order swapped into the register chunks;
+//! - compares, ranges and inline lists compare the value packed into one
+//!   32-, 64- or 128-bit integer, whose unsigned order is the byte order of
+//!   the value; counters are two atomic adds on the runtime's counter; the
+//!   rest calls the functions of [`super::context`].
+
+use super::JitError;
+use super::context::{self, Context, PARSE_CHAIN, verdict_code};
+use crate::insn::{
+    AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
+    NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
+};
+use crate::program::{MapData, Policy, Program, Rule};
+use crate::runtime::Instance;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, AtomicRmwOp, Block, BlockArg, Function, InstBuilder, JumpTableData, MemFlagsData,
+    Signature, StackSlotData, StackSlotKind, Type, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::mem::offset_of;
+
+/// The absent-base marker, as the interpreter uses it.
+const ABSENT: i64 = u32::MAX as i64;
+
+/// Return-stack slots: the base chain's policy and one per nested jump.
+const STACK_SLOTS: usize = MAX_CALL_DEPTH + 1;
+
+/// The runtime functions, by the shape native code calls them with.
+#[derive(Clone, Copy)]
+enum Call {
+    Lookup,
+    MapLookup,
+    VmapLookup,
+    Limit,
+    Store,
+    FixChecksum,
+    Log,
+    Mirror,
+    Insert,
+    Remove,
+}
+
+impl Call {
+    /// The function's address.
+    fn address(self) -> i64 {
+        let f: *const u8 = match self {
+            Call::Lookup => context::lookup as *const u8,
+            Call::MapLookup => context::map_lookup as *const u8,
+            Call::VmapLookup => context::vmap_lookup as *const u8,
+            Call::Limit => context::limit as *const u8,
+            Call::Store => context::store as *const u8,
+            Call::FixChecksum => context::fix_checksum as *const u8,
+            Call::Log => context::log as *const u8,
+            Call::Mirror => context::mirror as *const u8,
+            Call::Insert => context::insert as *const u8,
+            Call::Remove => context::remove as *const u8,
+        };
+        f as i64
+    }
+
+    /// Parameter types after the context pointer, and the result type.
+    fn shape(self) -> (&'static [Type], Option<Type>) {
+        use types::{I32, I64};
+        match self {
+            Call::Lookup | Call::MapLookup | Call::Limit => (&[I32], Some(I32)),
+            Call::VmapLookup => (&[I32], Some(I64)),
+            Call::Store | Call::Remove => (&[I64, I32], None),
+            Call::FixChecksum => (&[I64, I64, I32, I32], None),
+            Call::Log => (&[I32, I32, I32], None),
+            Call::Mirror => (&[I32], None),
+            Call::Insert => (&[I64, I64, I32], None),
+        }
+    }
+}
+
+/// Fills `func` with the code of `instance`'s program; with `traced`, the
+/// code reports every rule's result and every policy to the context's
+/// tracer.
+pub(super) fn translate(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    instance: &Instance,
+    traced: bool,
+    isa: &dyn TargetIsa,
+) -> Result<(), JitError> {
+    let call_conv = isa.default_call_conv();
+    let ptr = types::I64;
+    func.signature = Signature::new(call_conv);
+    func.signature.params.push(AbiParam::new(ptr));
+    func.name = UserFuncName::user(0, 0);
+    let mut b = FunctionBuilder::new(func, fctx);
+    let start = b.create_block();
+    b.append_block_params_for_function_params(start);
+    b.switch_to_block(start);
+    let ctx = b.block_params(start)[0];
+    let flags = MemFlagsData::trusted();
+    let frame = b
+        .ins()
+        .load(ptr, flags, ctx, field(offset_of!(Context, frame)));
+    let len = b
+        .ins()
+        .load(types::I64, flags, ctx, field(offset_of!(Context, len)));
+    let port_id = b
+        .ins()
+        .load(types::I32, flags, ctx, field(offset_of!(Context, port_id)));
+    let mark0 = b
+        .ins()
+        .load(types::I32, flags, ctx, field(offset_of!(Context, mark)));
+    let stack = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        (STACK_SLOTS * 4) as u32,
+        2,
+    ));
+    let var = |b: &mut FunctionBuilder, ty: Type, init: i64| {
+        let v = b.declare_var(ty);
+        let c = b.ins().iconst(ty, init);
+        b.def_var(v, c);
+        v
+    };
+    let regs: [Variable; NUM_REGS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
+    let bases: [Variable; NUM_BASES] = std::array::from_fn(|_| var(&mut b, types::I32, ABSENT));
+    let keys: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
+    let present: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
+    let mark = b.declare_var(types::I32);
+    b.def_var(mark, mark0);
+    let depth = var(&mut b, types::I32, 0);
+    let entry = var(&mut b, types::I32, 0);
+    let program = instance.program().program();
+    let entries = instance.program().entry_order().to_vec();
+    let mut t = Translator {
+        b,
+        program,
+        instance,
+        traced,
+        ctx,
+        frame,
+        len,
+        port_id,
+        regs,
+        bases,
+        keys,
+        present,
+        fixed: None,
+        mark,
+        depth,
+        entry,
+        stack,
+        sites: Vec::new(),
+        chain_start: Vec::new(),
+        return_block: Block::from_u32(0),
+        accept: Block::from_u32(0),
+        exit: Block::from_u32(0),
+        pending: Vec::new(),
+    };
+    t.program_body(&entries)?;
+    t.b.seal_all_blocks();
+    t.b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+/// An offset into the context as a load/store offset.
+fn field(offset: usize) -> i32 {
+    offset as i32
+}
+
+/// Bases and keys once the parse section is done.
+struct Fixed {
+    bases: [Value; NUM_BASES],
+    keys: [Value; NUM_KEYS],
+    present: [Value; NUM_KEYS],
+}
+
+/// The state of one translation.
+struct Translator<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    program: &'a Program,
+    instance: &'a Instance,
+    traced: bool,
+    /// The context pointer, the frame's address and length, the input port.
+    ctx: Value,
+    frame: Value,
+    len: Value,
+    port_id: Value,
+    regs: [Variable; NUM_REGS],
+    bases: [Variable; NUM_BASES],
+    keys: [Variable; NUM_KEYS],
+    present: [Variable; NUM_KEYS],
+    /// Bases and keys as values, once the chains are being translated.
+    fixed: Option<Fixed>,
+    mark: Variable,
+    /// Return-stack entries in use (the policy site counts).
+    depth: Variable,
+    /// Position of the running base chain in the entry order.
+    entry: Variable,
+    stack: cranelift_codegen::ir::StackSlot,
+    /// Return sites, by number: the policies of the entries, then the
+    /// blocks after jumping rules.
+    sites: Vec<Block>,
+    chain_start: Vec<Block>,
+    return_block: Block,
+    /// Where an accepting rule goes: on to the next base chain.
+    accept: Block,
+    exit: Block,
+    /// Break blocks of traced code still to fill: (block, chain, rule,
+    /// instruction, next rule's block).
+    pending: Vec<(Block, u32, u32, u32, Block)>,
+}
+
+impl Translator<'_, '_> {
+    fn program_body(&mut self, entries: &[ChainId]) -> Result<(), JitError> {
+        let program = self.program;
+        let parse_blocks: Vec<Block> = program
+            .parse
+            .iter()
+            .map(|_| self.b.create_block())
+            .collect();
+        let post_parse = self.b.create_block();
+        let entry_blocks: Vec<Block> = entries.iter().map(|_| self.b.create_block()).collect();
+        let policy_blocks: Vec<Block> = entries.iter().map(|_| self.b.create_block()).collect();
+        self.exit = self.b.create_block();
+        self.return_block = self.b.create_block();
+        self.accept = self.b.create_block();
+        let rule_blocks: Vec<Vec<Block>> = program
+            .chains
+            .iter()
+            .map(|c| c.rules.iter().map(|_| self.b.create_block()).collect())
+            .collect();
+        let chain_end: Vec<Block> = program
+            .chains
+            .iter()
+            .map(|_| self.b.create_block())
+            .collect();
+        self.chain_start = rule_blocks
+            .iter()
+            .zip(&chain_end)
+            .map(|(rules, end)| rules.first().copied().unwrap_or(*end))
+            .collect();
+        self.sites = policy_blocks.clone();
+        let after_entry: Vec<Block> = (0..entries.len())
+            .map(|i| entry_blocks.get(i + 1).copied().unwrap_or(self.exit))
+            .collect();
+
+        // The parse section.
+        let first = parse_blocks.first().copied().unwrap_or(post_parse);
+        self.b.ins().jump(first, &[]);
+        for (i, rule) in program.parse.iter().enumerate() {
+            self.b.switch_to_block(parse_blocks[i]);
+            let next = |k: usize| parse_blocks.get(k).copied().unwrap_or(post_parse);
+            let skip_to: Vec<Block> = rule
+                .insns
+                .iter()
+                .map(|insn| match insn {
+                    Insn::Skip { rules } => next(i + 1 + usize::from(*rules)),
+                    _ => post_parse,
+                })
+                .collect();
+            self.rule(None, i, rule, next(i + 1), &skip_to)?;
+        }
+
+        // Bases and keys are final from here on.
+        self.b.switch_to_block(post_parse);
+        let fixed = Fixed {
+            bases: std::array::from_fn(|i| self.b.use_var(self.bases[i])),
+            keys: std::array::from_fn(|i| self.b.use_var(self.keys[i])),
+            present: std::array::from_fn(|i| self.b.use_var(self.present[i])),
+        };
+        self.fixed = Some(fixed);
+        let first = entry_blocks.first().copied().unwrap_or(self.exit);
+        self.b.ins().jump(first, &[]);
+
+        // The base chains, in entry order.
+        for (i, &chain) in entries.iter().enumerate() {
+            self.b.switch_to_block(entry_blocks[i]);
+            let base = program.chains[usize::from(chain.0)].base.as_ref();
+            if let Some(device) = base.and_then(|b| b.device) {
+                let run = self.b.create_block();
+                let mine = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, self.port_id, i64::from(device.0));
+                self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
+                self.b.switch_to_block(run);
+            }
+            let n = self.b.ins().iconst(types::I32, i as i64);
+            self.b.def_var(self.entry, n);
+            let site = self.b.ins().iconst(types::I32, i as i64);
+            let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
+            self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
+            let one = self.b.ins().iconst(types::I32, 1);
+            self.b.def_var(self.depth, one);
+            self.b
+                .ins()
+                .jump(self.chain_start[usize::from(chain.0)], &[]);
+
+            self.b.switch_to_block(policy_blocks[i]);
+            let policy = base.map_or(Policy::Accept, |b| b.policy);
+            self.decide(2, u32::from(chain.0), 0);
+            if self.traced {
+                let tracer = self.ctx_load(types::I64, offset_of!(Context, tracer));
+                let f = self.ctx_load(types::I64, offset_of!(Context, trace_policy));
+                let chain = self.b.ins().iconst(types::I32, i64::from(chain.0));
+                let accept = self
+                    .b
+                    .ins()
+                    .iconst(types::I32, i64::from(policy == Policy::Accept));
+                self.call_pointer(
+                    f,
+                    &[types::I64, types::I32, types::I32],
+                    &[tracer, chain, accept],
+                );
+            }
+            match policy {
+                Policy::Accept => {
+                    self.b.ins().jump(after_entry[i], &[]);
+                }
+                Policy::Drop => self.finish(verdict_code::DROP, None),
+            }
+        }
+
+        // The chains.
+        for (c, chain) in program.chains.iter().enumerate() {
+            for (r, rule) in chain.rules.iter().enumerate() {
+                self.b.switch_to_block(rule_blocks[c][r]);
+                let next = rule_blocks[c].get(r + 1).copied().unwrap_or(chain_end[c]);
+                self.rule(Some(ChainId(c as u16)), r, rule, next, &[])?;
+            }
+            self.b.switch_to_block(chain_end[c]);
+            self.b.ins().jump(self.return_block, &[]);
+        }
+
+        // Return: pop a site and go there.
+        self.b.switch_to_block(self.return_block);
+        let d = self.b.use_var(self.depth);
+        let d = self.b.ins().iadd_imm_s(d, -1);
+        self.b.def_var(self.depth, d);
+        let slot = self.stack_slot(d);
+        let site = self
+            .b
+            .ins()
+            .load(types::I32, MemFlagsData::trusted(), slot, 0);
+        let sites = self.sites.clone();
+        self.dispatch(site, &sites);
+
+        // Accept: on to the base chain after the running one.
+        self.b.switch_to_block(self.accept);
+        let e = self.b.use_var(self.entry);
+        self.dispatch(e, &after_entry);
+
+        self.b.switch_to_block(self.exit);
+        let m = self.b.use_var(self.mark);
+        self.ctx_store(m, offset_of!(Context, mark));
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// Translates one rule into the current block. `skip_to` gives, for a
+    /// parse-section `skip` instruction at each index, where it goes.
+    fn rule(
+        &mut self,
+        chain: Option<ChainId>,
+        index: usize,
+        rule: &Rule,
+        next: Block,
+        skip_to: &[Block],
+    ) -> Result<(), JitError> {
+        let chain_no = chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
+        let mut ended = false;
+        for (i, insn) in rule.insns.iter().enumerate() {
+            let brk = if self.traced {
+                let blk = self.b.create_block();
+                self.pending
+                    .push((blk, chain_no, index as u32, i as u32, next));
+                blk
+            } else {
+                next
+            };
+            let at = Here {
+                chain,
+                rule: index,
+                insn: i,
+                next,
+                brk,
+            };
+            if self.insn(insn, &at, skip_to.get(i).copied())? {
+                ended = true;
+                break;
+            }
+        }
+        if !ended {
+            self.trace_rule(chain_no, index as u32, 2, None, None);
+            self.b.ins().jump(next, &[]);
+        }
+        for (blk, chain, rule, insn, next) in std::mem::take(&mut self.pending) {
+            self.b.switch_to_block(blk);
+            let insn = self.b.ins().iconst(types::I32, i64::from(insn));
+            self.trace_rule(chain, rule, 1, Some(insn), None);
+            self.b.ins().jump(next, &[]);
+        }
+        Ok(())
+    }
+
+    /// Translates one instruction; returns true when it ended the rule
+    /// (the current block is then terminated).
+    fn insn(&mut self, insn: &Insn, at: &Here, skip_to: Option<Block>) -> Result<bool, JitError> {
+        let brk = at.brk;
+        match insn {
+            Insn::Load {
+                dst,
+                base,
+                offset,
+                len,
+            } => {
+                let start = self.span(*base, *offset, usize::from(*len), brk);
+                let addr = self.b.ins().iadd(self.frame, start);
+                let n = usize::from(*len);
+                for (j, w) in chunk_widths(n).enumerate() {
+                    let v = self.load_be(addr, 4 * j as i32, w);
+                    self.def_reg(*dst, j, v);
+                }
+            }
+            Insn::LoadBase { dst, base } => {
+                let b = self.base(*base);
+                let ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
+                self.guard(ok, brk);
+                self.def_reg(*dst, 0, b);
+            }
+            Insn::LoadKey { dst, key } => {
+                let (k, p) = self.key(*key);
+                self.guard(p, brk);
+                self.def_reg(*dst, 0, k);
+            }
+            Insn::LoadMeta { dst, meta } => match meta {
+                Meta::Len => {
+                    let l = self.b.ins().ireduce(types::I32, self.len);
+                    self.def_reg(*dst, 0, l);
+                }
+                Meta::Iif => self.def_reg(*dst, 0, self.port_id),
+                Meta::IifName | Meta::IifAddr => {
+                    let (offset, n) = match meta {
+                        Meta::IifName => (offset_of!(Context, iif_name), 4),
+                        _ => (offset_of!(Context, iif_addr), 2),
+                    };
+                    for j in 0..n {
+                        let v = self.ctx_load(types::I32, offset + 4 * j);
+                        self.def_reg(*dst, j, v);
+                    }
+                }
+                Meta::Mark => {
+                    let m = self.b.use_var(self.mark);
+                    self.def_reg(*dst, 0, m);
+                }
+            },
+            Insn::Imm { dst, value } => {
+                for (j, c) in value.to_chunks().into_iter().enumerate() {
+                    let v = self.b.ins().iconst(types::I32, i64::from(c));
+                    self.def_reg(*dst, j, v);
+                }
+            }
+            Insn::Bitwise {
+                dst,
+                src,
+                mask,
+                xor,
+            } => {
+                let chunks: Vec<Value> = (0..mask.chunks()).map(|j| self.reg(*src, j)).collect();
+                for (j, ((r, m), x)) in chunks
+                    .into_iter()
+                    .zip(mask.to_chunks())
+                    .zip(xor.to_chunks())
+                    .enumerate()
+                {
+                    let v = self.b.ins().band_imm_u(r, i64::from(m));
+                    let v = self.b.ins().bxor_imm_u(v, i64::from(x));
+                    self.def_reg(*dst, j, v);
+                }
+            }
+            Insn::Shift {
+                dst,
+                src,
+                len,
+                dir,
+                bits,
+            } => {
+                let n = usize::from(*len);
+                let v = self.packed_reg(*src, n);
+                let ty = packed_type(n);
+                let shifted = if u32::from(*bits) >= ty.bits() {
+                    self.zero(ty)
+                } else {
+                    match dir {
+                        ShiftDir::Left => self.b.ins().ishl_imm_u(v, i64::from(*bits)),
+                        ShiftDir::Right => self.b.ins().ushr_imm_u(v, i64::from(*bits)),
+                    }
+                };
+                self.unpack(shifted, n, *dst);
+            }
+            Insn::Alu { dst, a, op, b } => {
+                let a = self.reg(*a, 0);
+                let v = match b {
+                    Operand::Reg(r) => {
+                        let b = self.reg(*r, 0);
+                        self.alu(a, *op, b)
+                    }
+                    Operand::Imm(n) => {
+                        let b = self.b.ins().iconst(types::I32, i64::from(*n));
+                        self.alu(a, *op, b)
+                    }
+                };
+                self.def_reg(*dst, 0, v);
+            }
+            Insn::Cmp { src, op, value } => {
+                let r = self.packed_reg(*src, value.len());
+                let c = self.packed_const(value);
+                let ok = self.b.ins().icmp(cond(*op), r, c);
+                self.guard(ok, brk);
+            }
+            Insn::CmpReg { a, op, b } => {
+                let (a, b) = (self.reg(*a, 0), self.reg(*b, 0));
+                let ok = self.b.ins().icmp(cond(*op), a, b);
+                self.guard(ok, brk);
+            }
+            Insn::Range {
+                src,
+                low,
+                high,
+                negate,
+            } => {
+                let r = self.packed_reg(*src, low.len());
+                let inside = self.in_range(r, low, high);
+                self.guard_unless(inside, *negate, brk);
+            }
+            Insn::InList { src, list, negate } => {
+                let n = list.first().map_or(1, |(low, _)| low.len());
+                let r = self.packed_reg(*src, n);
+                let mut inside: Option<Value> = None;
+                for (low, high) in list {
+                    let hit = if low == high {
+                        let c = self.packed_const(low);
+                        self.b.ins().icmp(IntCC::Equal, r, c)
+                    } else {
+                        self.in_range(r, low, high)
+                    };
+                    inside = Some(match inside {
+                        Some(acc) => self.b.ins().bor(acc, hit),
+                        None => hit,
+                    });
+                }
+                let inside = match inside {
+                    Some(v) => v,
+                    None => self.b.ins().iconst(types::I8, 0),
+                };
+                self.guard_unless(inside, *negate, brk);
+            }
+            Insn::Lookup { src, set, negate } => {
+                let regs = self.instance.set(*set).map_or(0, |s| s.layout().regs());
+                self.to_scratch(*src, regs);
+                let found = self.call_id(Call::Lookup, u32::from(set.0));
+                let found = self.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0);
+                self.guard_unless(found, *negate, brk);
+            }
+            Insn::MapLookup { src, map, dst } => {
+                let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
+                self.to_scratch(*src, regs);
+                let found = self.call_id(Call::MapLookup, u32::from(map.0));
+                self.guard(found, brk);
+                let data = match self.program.maps.get(usize::from(map.0)).map(|m| m.data) {
+                    Some(MapData::Value(bytes)) => chunks_for(usize::from(bytes)),
+                    _ => 1,
+                };
+                for j in 0..data {
+                    let v = self.ctx_load(types::I32, offset_of!(Context, scratch) + 4 * j);
+                    self.def_reg(*dst, j, v);
+                }
+            }
+            Insn::VmapLookup { src, map } => {
+                let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
+                self.to_scratch(*src, regs);
+                let found = self.call_id(Call::VmapLookup, u32::from(map.0));
+                let code = self.b.ins().ireduce(types::I32, found);
+                let arg = self.b.ins().ushr_imm_u(found, 32);
+                let arg = self.b.ins().ireduce(types::I32, arg);
+                self.guard(code, brk);
+                self.dynamic_verdict(code, arg, at);
+                return Ok(true);
+            }
+            Insn::Counter { counter } => {
+                if let Some(address) = context::counter_address(self.instance, *counter) {
+                    let flags = MemFlagsData::trusted();
+                    let packets = self.b.ins().iconst(types::I64, address);
+                    let one = self.b.ins().iconst(types::I64, 1);
+                    self.b
+                        .ins()
+                        .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, packets, one);
+                    let bytes = self.b.ins().iadd_imm_u(packets, 8);
+                    self.b
+                        .ins()
+                        .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, bytes, self.len);
+                }
+            }
+            Insn::Limit { limit } => {
+                let ok = self.call_id(Call::Limit, u32::from(limit.0));
+                self.guard(ok, brk);
+            }
+            Insn::SetMark { src } => {
+                let v = self.reg(*src, 0);
+                self.b.def_var(self.mark, v);
+            }
+            Insn::Store {
+                base,
+                offset,
+                len,
+                src,
+                checksums,
+            } => self.store(*base, *offset, usize::from(*len), *src, checksums, brk),
+            Insn::Log { .. } => {
+                if let Some(chain) = at.chain {
+                    let args =
+                        [u32::from(chain.0), at.rule as u32, at.insn as u32].map(|n| self.imm32(n));
+                    self.call(Call::Log, &args);
+                }
+            }
+            Insn::Mirror { port } => {
+                let port = self.imm32(u32::from(port.0));
+                self.call(Call::Mirror, &[port]);
+            }
+            Insn::Insert {
+                base,
+                offset,
+                bytes,
+            } => {
+                let b = self.base(*base);
+                let b = self.b.ins().uextend(types::I64, b);
+                let at = self.b.ins().iadd_imm_u(b, i64::from(*offset));
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::UnsignedLessThanOrEqual, at, self.len);
+                self.guard(ok, brk);
+                let ptr = self.b.ins().iconst(types::I64, bytes.0.as_ptr() as i64);
+                let len = self.imm32(bytes.len() as u32);
+                self.call(Call::Insert, &[at, ptr, len]);
+            }
+            Insn::Remove { base, offset, len } => {
+                let start = self.span(*base, *offset, usize::from(*len), brk);
+                let len = self.imm32(u32::from(*len));
+                self.call(Call::Remove, &[start, len]);
+            }
+            Insn::Verdict(v) => {
+                self.static_verdict(*v, at);
+                return Ok(true);
+            }
+            Insn::Skip { rules } => {
+                let chain = at.chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
+                let n = self.b.ins().iconst(types::I32, i64::from(*rules));
+                self.trace_rule(chain, at.rule as u32, 3, Some(n), None);
+                self.b.ins().jump(skip_to.unwrap_or(at.next), &[]);
+                return Ok(true);
+            }
+            Insn::SetBase {
+                dst,
+                from,
+                offset,
+                add,
+            } => {
+                // from + offset (+ add) in 64 bits; absent when `from` is or
+                // when the sum reaches the marker.
+                let from = match from {
+                    None => self.b.ins().iconst(types::I64, 0),
+                    Some(b) => {
+                        let v = self.base(*b);
+                        self.b.ins().uextend(types::I64, v)
+                    }
+                };
+                let mut sum = self.b.ins().iadd_imm_u(from, i64::from(*offset));
+                if let Some(r) = add {
+                    let a = self.reg(*r, 0);
+                    let a = self.b.ins().uextend(types::I64, a);
+                    sum = self.b.ins().iadd(sum, a);
+                }
+                // An absent `from` is u32::MAX, so the sum is at least the
+                // marker too.
+                let over = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, sum, ABSENT);
+                let sum = self.b.ins().ireduce(types::I32, sum);
+                let absent = self.b.ins().iconst(types::I32, ABSENT);
+                let v = self.b.ins().select(over, absent, sum);
+                self.set_base(*dst, v);
+            }
+            Insn::ClearBase { dst } => {
+                let absent = self.b.ins().iconst(types::I32, ABSENT);
+                self.set_base(*dst, absent);
+            }
+            Insn::SetKey { dst, src } => {
+                let v = self.reg(*src, 0);
+                let one = self.b.ins().iconst(types::I32, 1);
+                if let (Some(k), Some(p)) = (
+                    self.keys.get(usize::from(dst.0)),
+                    self.present.get(usize::from(dst.0)),
+                ) {
+                    let (k, p) = (*k, *p);
+                    self.b.def_var(k, v);
+                    self.b.def_var(p, one);
+                }
+            }
+            Insn::ClearKey { dst } => {
+                let zero = self.b.ins().iconst(types::I32, 0);
+                if let Some(p) = self.present.get(usize::from(dst.0)) {
+                    let p = *p;
+                    self.b.def_var(p, zero);
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Where an instruction sits and where its rule goes next.
+struct Here {
+    chain: Option<ChainId>,
+    rule: usize,
+    insn: usize,
+    /// The next rule's block.
+    next: Block,
+    /// Where a break goes.
+    brk: Block,
+}
+
+/// Building blocks of the translation.
+impl Translator<'_, '_> {
+    /// An `i32` constant.
+    fn imm32(&mut self, n: u32) -> Value {
+        self.b.ins().iconst(types::I32, i64::from(n))
+    }
+
+    /// A zero of type `ty` (also 128-bit).
+    fn zero(&mut self, ty: Type) -> Value {
+        if ty == types::I128 {
+            let z = self.b.ins().iconst(types::I64, 0);
+            self.b.ins().iconcat(z, z)
+        } else {
+            self.b.ins().iconst(ty, 0)
+        }
+    }
+
+    fn ctx_load(&mut self, ty: Type, offset: usize) -> Value {
+        self.b
+            .ins()
+            .load(ty, MemFlagsData::trusted(), self.ctx, field(offset))
+    }
+
+    fn ctx_store(&mut self, v: Value, offset: usize) {
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), v, self.ctx, field(offset));
+    }
+
+    /// Register chunk `j` of the value starting at `r`.
+    fn reg(&mut self, r: Reg, j: usize) -> Value {
+        // The verifier proved `r + j` is a register.
+        let v = self.regs[(usize::from(r.0) + j).min(NUM_REGS - 1)];
+        self.b.use_var(v)
+    }
+
+    fn def_reg(&mut self, r: Reg, j: usize, v: Value) {
+        let var = self.regs[(usize::from(r.0) + j).min(NUM_REGS - 1)];
+        self.b.def_var(var, v);
+    }
+
+    fn base(&mut self, base: BaseId) -> Value {
+        let i = usize::from(base.0).min(NUM_BASES - 1);
+        match &self.fixed {
+            Some(f) => f.bases[i],
+            None => self.b.use_var(self.bases[i]),
+        }
+    }
+
+    fn set_base(&mut self, base: BaseId, v: Value) {
+        if let Some(var) = self.bases.get(usize::from(base.0)) {
+            let var = *var;
+            self.b.def_var(var, v);
+        }
+    }
+
+    /// A key's value and whether it is present (as a truth value).
+    fn key(&mut self, key: KeyId) -> (Value, Value) {
+        let i = usize::from(key.0).min(NUM_KEYS - 1);
+        let (k, p) = match &self.fixed {
+            Some(f) => (f.keys[i], f.present[i]),
+            None => (
+                self.b.use_var(self.keys[i]),
+                self.b.use_var(self.present[i]),
+            ),
+        };
+        (k, p)
+    }
+
+    /// Goes on only when `ok` is true, else to `brk`.
+    fn guard(&mut self, ok: Value, brk: Block) {
+        let cont = self.b.create_block();
+        self.b.ins().brif(ok, cont, &[], brk, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Goes on only when `inside` differs from `negate`, else to `brk`.
+    fn guard_unless(&mut self, inside: Value, negate: bool, brk: Block) {
+        let cont = self.b.create_block();
+        if negate {
+            self.b.ins().brif(inside, brk, &[], cont, &[]);
+        } else {
+            self.b.ins().brif(inside, cont, &[], brk, &[]);
+        }
+        self.b.switch_to_block(cont);
+    }
+
+    /// The frame offset of `base + offset`, after checking that `len` bytes
+    /// from there lie in the frame (else to `brk`).
+    fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> Value {
+        let b = self.base(base);
+        let b = self.b.ins().uextend(types::I64, b);
+        let end = self.b.ins().iadd_imm_u(b, i64::from(offset) + len as i64);
+        let ok = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
+        self.guard(ok, brk);
+        self.b.ins().iadd_imm_u(b, i64::from(offset))
+    }
+
+    /// The `width`-byte big-endian number at `addr + offset`, as an `i32`.
+    fn load_be(&mut self, addr: Value, offset: i32, width: usize) -> Value {
+        // In bounds: the caller checked the span.
+        let flags = MemFlagsData::new().with_notrap();
+        match width {
+            1 => self.b.ins().uload8(types::I32, flags, addr, offset),
+            2 => {
+                let v = self.b.ins().load(types::I16, flags, addr, offset);
+                let v = self.b.ins().bswap(v);
+                self.b.ins().uextend(types::I32, v)
+            }
+            3 => {
+                let hi = self.load_be(addr, offset, 2);
+                let lo = self.load_be(addr, offset + 2, 1);
+                let hi = self.b.ins().ishl_imm_u(hi, 8);
+                self.b.ins().bor(hi, lo)
+            }
+            _ => {
+                let v = self.b.ins().load(types::I32, flags, addr, offset);
+                self.b.ins().bswap(v)
+            }
+        }
+    }
+
+    /// The `len`-byte value in registers from `r`, packed into one integer
+    /// of [`packed_type`]`(len)` whose unsigned order is the value's.
+    fn packed_reg(&mut self, r: Reg, len: usize) -> Value {
+        let ty = packed_type(len);
+        let mut acc: Option<Value> = None;
+        for (j, w) in chunk_widths(len).enumerate() {
+            let c = self.reg(r, j);
+            let c = if ty == types::I32 {
+                c
+            } else {
+                self.b.ins().uextend(ty, c)
+            };
+            acc = Some(match acc {
+                None => c,
+                Some(a) => {
+                    let a = self.b.ins().ishl_imm_u(a, 8 * w as i64);
+                    self.b.ins().bor(a, c)
+                }
+            });
+        }
+        acc.unwrap_or_else(|| self.zero(ty))
+    }
+
+    /// A constant packed like [`Self::packed_reg`].
+    fn packed_const(&mut self, value: &Const) -> Value {
+        let n = value
+            .0
+            .iter()
+            .fold(0u128, |acc, b| acc << 8 | u128::from(*b));
+        match packed_type(value.len()) {
+            types::I32 => self.b.ins().iconst(types::I32, n as u32 as i64),
+            types::I64 => self.b.ins().iconst(types::I64, n as u64 as i64),
+            _ => {
+                let lo = self.b.ins().iconst(types::I64, n as u64 as i64);
+                let hi = self.b.ins().iconst(types::I64, (n >> 64) as u64 as i64);
+                self.b.ins().iconcat(lo, hi)
+            }
+        }
+    }
+
+    /// Writes a packed `len`-byte value back as register chunks from `dst`.
+    fn unpack(&mut self, v: Value, len: usize, dst: Reg) {
+        let ty = packed_type(len);
+        let mut below = len;
+        for (j, w) in chunk_widths(len).enumerate() {
+            below -= w;
+            let shifted = if below == 0 {
+                v
+            } else {
+                self.b.ins().ushr_imm_u(v, 8 * below as i64)
+            };
+            let c = if ty == types::I32 {
+                shifted
+            } else {
+                self.b.ins().ireduce(types::I32, shifted)
+            };
+            let c = if w < 4 {
+                self.b.ins().band_imm_u(c, (1i64 << (8 * w)) - 1)
+            } else {
+                c
+            };
+            self.def_reg(dst, j, c);
+        }
+    }
+
+    /// Whether packed `r` lies in `low..=high`.
+    fn in_range(&mut self, r: Value, low: &Const, high: &Const) -> Value {
+        let lo = self.packed_const(low);
+        let hi = self.packed_const(high);
+        let above = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, r, lo);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, r, hi);
+        self.b.ins().band(above, below)
+    }
+
+    fn alu(&mut self, a: Value, op: AluOp, b: Value) -> Value {
+        match op {
+            AluOp::Add => self.b.ins().iadd(a, b),
+            AluOp::Sub => self.b.ins().isub(a, b),
+            AluOp::Mul => self.b.ins().imul(a, b),
+            AluOp::And => self.b.ins().band(a, b),
+            AluOp::Or => self.b.ins().bor(a, b),
+            AluOp::Xor => self.b.ins().bxor(a, b),
+            AluOp::Shl | AluOp::Shr => {
+                // Cranelift takes the amount modulo 32; the VM gives 0 for
+                // amounts of 32 or more.
+                let shifted = if op == AluOp::Shl {
+                    self.b.ins().ishl(a, b)
+                } else {
+                    self.b.ins().ushr(a, b)
+                };
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, b, 32);
+                let zero = self.b.ins().iconst(types::I32, 0);
+                self.b.ins().select(big, zero, shifted)
+            }
+        }
+    }
+
+    /// Copies `n` register chunks from `src` to the context's scratch.
+    fn to_scratch(&mut self, src: Reg, n: usize) {
+        for j in 0..n {
+            let v = self.reg(src, j);
+            self.ctx_store(v, offset_of!(Context, scratch) + 4 * j);
+        }
+    }
+
+    /// Calls a runtime function with the context and `args`; its result.
+    fn call(&mut self, f: Call, args: &[Value]) -> Option<Value> {
+        let (params, ret) = f.shape();
+        let mut sig = Signature::new(self.b.func.signature.call_conv);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(ret.map(AbiParam::new));
+        let sig = self.b.import_signature(sig);
+        let callee = self.b.ins().iconst(types::I64, f.address());
+        let mut all = vec![self.ctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, callee, &all);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// Calls a runtime function that takes an object number and returns a
+    /// value.
+    fn call_id(&mut self, f: Call, id: u32) -> Value {
+        let id = self.imm32(id);
+        match self.call(f, &[id]) {
+            Some(v) => v,
+            None => self.imm32(0),
+        }
+    }
+
+    /// Calls the function at address `f` with `args` of types `params`.
+    fn call_pointer(&mut self, f: Value, params: &[Type], args: &[Value]) {
+        let mut sig = Signature::new(self.b.func.signature.call_conv);
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        let sig = self.b.import_signature(sig);
+        self.b.ins().call_indirect(sig, f, args);
+    }
+
+    /// Reports a rule's result to the tracer, in traced code: `kind` and
+    /// the two arguments as [`context`]'s `trace_rule` takes them.
+    fn trace_rule(&mut self, chain: u32, rule: u32, kind: u32, a: Option<Value>, b: Option<Value>) {
+        if !self.traced {
+            return;
+        }
+        let tracer = self.ctx_load(types::I64, offset_of!(Context, tracer));
+        let f = self.ctx_load(types::I64, offset_of!(Context, trace_rule));
+        let zero = self.imm32(0);
+        let args = [
+            tracer,
+            self.imm32(chain),
+            self.imm32(rule),
+            self.imm32(kind),
+            a.unwrap_or(zero),
+            b.unwrap_or(zero),
+        ];
+        let i32s = [types::I32; 5];
+        let mut params = vec![types::I64];
+        params.extend_from_slice(&i32s);
+        self.call_pointer(f, &params, &args);
+    }
+
+    /// Records what decided: `kind` 1 a rule, 2 a policy.
+    fn decide(&mut self, kind: u32, chain: u32, rule: u32) {
+        let v = [kind, chain, rule].map(|n| self.imm32(n));
+        self.ctx_store(v[0], offset_of!(Context, decider_kind));
+        self.ctx_store(v[1], offset_of!(Context, decider_chain));
+        self.ctx_store(v[2], offset_of!(Context, decider_rule));
+    }
+
+    /// Ends the run with a final verdict (and a `fwd` port).
+    fn finish(&mut self, code: u32, port: Option<Value>) {
+        let c = self.imm32(code);
+        self.ctx_store(c, offset_of!(Context, verdict));
+        if let Some(p) = port {
+            self.ctx_store(p, offset_of!(Context, verdict_port));
+        }
+        self.b.ins().jump(self.exit, &[]);
+    }
+
+    /// The address of return-stack slot `d`.
+    fn stack_slot(&mut self, d: Value) -> Value {
+        let base = self.b.ins().stack_addr(types::I64, self.stack, 0);
+        let d = self.b.ins().uextend(types::I64, d);
+        let off = self.b.ins().imul_imm_u(d, 4);
+        self.b.ins().iadd(base, off)
+    }
+
+    /// A new return site that resumes at `block`.
+    fn site(&mut self, block: Block) -> u32 {
+        self.sites.push(block);
+        (self.sites.len() - 1) as u32
+    }
+
+    /// Pushes a return site for `next` and goes on in the current block;
+    /// when the stack is full, goes to `next` instead (the jump is
+    /// skipped, as in the interpreter).
+    fn push_return(&mut self, next: Block) {
+        let site = self.site(next);
+        let d = self.b.use_var(self.depth);
+        let room = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, d, STACK_SLOTS as i64);
+        self.guard(room, next);
+        let slot = self.stack_slot(d);
+        let site = self.imm32(site);
+        self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
+        let d = self.b.ins().iadd_imm_u(d, 1);
+        self.b.def_var(self.depth, d);
+    }
+
+    /// Jumps through a jump table on `index` to `targets`; out-of-range
+    /// indexes end the run (they cannot occur).
+    fn dispatch(&mut self, index: Value, targets: &[Block]) {
+        let calls: Vec<_> = targets
+            .iter()
+            .map(|b| self.b.func.dfg.block_call(*b, &[] as &[BlockArg]))
+            .collect();
+        let default = self.b.func.dfg.block_call(self.exit, &[] as &[BlockArg]);
+        let table = self
+            .b
+            .create_jump_table(JumpTableData::new(default, &calls));
+        self.b.ins().br_table(index, table);
+    }
+
+    /// A rule's verdict known at compile time.
+    fn static_verdict(&mut self, v: Verdict, at: &Here) {
+        let Some(chain) = at.chain else {
+            // Parse-section verdicts end the rule and nothing else.
+            let (code, arg) = context::encode(v);
+            let (code, arg) = (self.imm32(code), self.imm32(arg));
+            self.trace_rule(PARSE_CHAIN, at.rule as u32, 0, Some(code), Some(arg));
+            self.b.ins().jump(at.next, &[]);
+            return;
+        };
+        let (code, arg) = context::encode(v);
+        let (c, a) = (self.imm32(code), self.imm32(arg));
+        self.trace_rule(u32::from(chain.0), at.rule as u32, 0, Some(c), Some(a));
+        match v {
+            Verdict::Continue => {
+                self.b.ins().jump(at.next, &[]);
+            }
+            Verdict::Return => {
+                self.b.ins().jump(self.return_block, &[]);
+            }
+            Verdict::Jump(target) => {
+                self.push_return(at.next);
+                let start = self.chain_start[usize::from(target.0)];
+                self.b.ins().jump(start, &[]);
+            }
+            Verdict::Goto(target) => {
+                let start = self.chain_start[usize::from(target.0)];
+                self.b.ins().jump(start, &[]);
+            }
+            Verdict::Accept => {
+                self.decide(1, u32::from(chain.0), at.rule as u32);
+                self.b.ins().jump(self.accept, &[]);
+            }
+            Verdict::Drop | Verdict::Flood => {
+                self.decide(1, u32::from(chain.0), at.rule as u32);
+                self.finish(code, None);
+            }
+            Verdict::Fwd(_) => {
+                self.decide(1, u32::from(chain.0), at.rule as u32);
+                self.finish(code, Some(a));
+            }
+        }
+    }
+
+    /// A verdict map's verdict, `code` (non-zero) and `arg` at run time.
+    fn dynamic_verdict(&mut self, code: Value, arg: Value, at: &Here) {
+        let chain = at.chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
+        self.trace_rule(chain, at.rule as u32, 0, Some(code), Some(arg));
+        let rule = at.rule as u32;
+        let blocks: Vec<Block> = (0..=verdict_code::FLOOD)
+            .map(|_| self.b.create_block())
+            .collect();
+        self.dispatch(code, &blocks);
+        let starts = self.chain_start.clone();
+        for (code, blk) in blocks.into_iter().enumerate() {
+            self.b.switch_to_block(blk);
+            match code as u32 {
+                verdict_code::CONTINUE => {
+                    self.b.ins().jump(at.next, &[]);
+                }
+                verdict_code::RETURN => {
+                    self.b.ins().jump(self.return_block, &[]);
+                }
+                verdict_code::JUMP => {
+                    self.push_return(at.next);
+                    self.dispatch(arg, &starts);
+                }
+                verdict_code::GOTO => self.dispatch(arg, &starts),
+                verdict_code::ACCEPT => {
+                    self.decide(1, chain, rule);
+                    self.b.ins().jump(self.accept, &[]);
+                }
+                verdict_code::DROP | verdict_code::FLOOD => {
+                    self.decide(1, chain, rule);
+                    self.finish(code as u32, None);
+                }
+                verdict_code::FWD => {
+                    self.decide(1, chain, rule);
+                    self.finish(code as u32, Some(arg));
+                }
+                _ => {
+                    self.b.ins().jump(self.exit, &[]);
+                }
+            }
+        }
+    }
+
+    /// A payload write: bounds, the bytes, then each checksum fix whose
+    /// header (and condition) is present.
+    fn store(
+        &mut self,
+        base: BaseId,
+        offset: u16,
+        len: usize,
+        src: Reg,
+        fixes: &[ChecksumFix],
+        brk: Block,
+    ) {
+        let start = self.span(base, offset, len, brk);
+        self.to_scratch(src, chunks_for(len));
+        let n = self.imm32(len as u32);
+        self.call(Call::Store, &[start, n]);
+        for fix in fixes {
+            let b = self.base(fix.base);
+            let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
+            if let Some((key, value)) = fix.when {
+                let (k, p) = self.key(key);
+                let is = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(value));
+                let p = self.b.ins().icmp_imm_u(IntCC::NotEqual, p, 0);
+                let both = self.b.ins().band(is, p);
+                ok = self.b.ins().band(ok, both);
+            }
+            let fix_it = self.b.create_block();
+            let after = self.b.create_block();
+            self.b.ins().brif(ok, fix_it, &[], after, &[]);
+            self.b.switch_to_block(fix_it);
+            let b = self.b.ins().uextend(types::I64, b);
+            let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
+            let zero_means_none = self.imm32(u32::from(fix.zero_means_none));
+            self.call(Call::FixChecksum, &[field, start, n, zero_means_none]);
+            self.b.ins().jump(after, &[]);
+            self.b.switch_to_block(after);
+        }
+    }
+}
+
+/// The widths in bytes of the register chunks of a `len`-byte value.
+fn chunk_widths(len: usize) -> impl Iterator<Item = usize> {
+    (0..chunks_for(len)).map(move |j| (len - 4 * j).min(4))
+}
+
+/// The integer type a `len`-byte value is packed into for compares.
+fn packed_type(len: usize) -> Type {
+    match len {
+        0..=4 => types::I32,
+        5..=8 => types::I64,
+        _ => types::I128,
+    }
+}
+
+/// The integer condition of a compare, unsigned (byte order).
+fn cond(op: CmpOp) -> IntCC {
+    match op {
+        CmpOp::Eq => IntCC::Equal,
+        CmpOp::Ne => IntCC::NotEqual,
+        CmpOp::Lt => IntCC::UnsignedLessThan,
+        CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
+        CmpOp::Gt => IntCC::UnsignedGreaterThan,
+        CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
+    }
+}

@@ -1,0 +1,211 @@
+//! The Cranelift JIT: native code for a verified program, giving exactly
+//! the interpreter's results.
+//!
+//! [`JitProgram::compile`] translates an [`Instance`]'s whole program (the
+//! parse section and every chain) into one native function
+//! ([`codegen`]), which runs packets through [`JitProgram::run`] with the
+//! same runtime objects as the interpreter ([`context`]): counters, sets,
+//! maps and limiters are shared, so statistics and element changes are the
+//! same whichever engine runs.
+//!
+//! Tracing: code that reports every rule's result costs calls on every
+//! rule, so it is a second function, compiled the first time a run asks
+//! for events (a [`Tracer`] whose [`Tracer::EVENTS`] is true). Untraced runs
+//! never pay for it.
+//!
+//! Lifecycle: a `JitProgram` owns its code. Compiling a new program touches
+//! nothing of a running one, and the code is freed when the `JitProgram` is
+//! dropped, which the owner arranges to happen only once no thread can
+//! still be running it (the daemon keeps programs behind `Arc`s that workers
+//! hold for a whole batch). [`JitProgram::code_bytes`] says how much
+//! executable memory the program holds.
+
+mod codegen;
+mod context;
+
+use crate::outcome::{Decider, Final, Outcome};
+use crate::packet::Packet;
+use crate::runtime::Instance;
+use crate::trace::Tracer;
+use crate::{ChainId, PortId, interpreter};
+use context::{Context, verdict_code};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+use std::sync::{Arc, Mutex, OnceLock};
+use thiserror::Error;
+
+/// Why a program could not be compiled to native code.
+#[derive(Debug, Error)]
+pub enum JitError {
+    /// Cranelift has no backend for this machine.
+    #[error("cranelift does not support this host: {0}")]
+    UnsupportedHost(String),
+    /// Cranelift refused the generated code (a bug in the code generator).
+    #[error("cranelift could not compile the program: {0}")]
+    Codegen(String),
+}
+
+/// Whether Cranelift can generate code for this machine: the JIT is the
+/// default engine wherever this holds.
+pub fn host_supported() -> bool {
+    cranelift_native::builder().is_ok()
+}
+
+/// A verified program compiled to native code, with the runtime objects it
+/// runs with.
+pub struct JitProgram {
+    instance: Arc<Instance>,
+    plain: Native,
+    traced: OnceLock<Result<Native, String>>,
+}
+
+impl std::fmt::Debug for JitProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitProgram")
+            .field("code_bytes", &self.code_bytes())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signature of generated code.
+type Entry = unsafe extern "C" fn(*mut Context);
+
+/// One compiled function and the module that owns its memory.
+struct Native {
+    /// The module, only to free its memory on drop (`JITModule` is `Send`
+    /// but not `Sync`; nothing uses it concurrently).
+    module: Mutex<Option<JITModule>>,
+    entry: Entry,
+    code_bytes: usize,
+}
+
+impl Drop for Native {
+    fn drop(&mut self) {
+        let module = self.module.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(module) = module.take() {
+            // SAFETY: `Native` is dropped when its `JitProgram` is, which the
+            // owner does only once no thread can be running `entry` (see the
+            // module docs); nothing else points into the module's memory.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl Native {
+    /// Compiles `instance`'s program, with trace calls when `traced`.
+    fn compile(instance: &Instance, traced: bool) -> Result<Native, JitError> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| JitError::Codegen(format!("setting {k}: {e}")))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "is_pic", "false")?;
+        // The code generator is tested against the interpreter; Cranelift's
+        // own IR verifier would double the compile time of large rulesets.
+        set(&mut flags, "enable_verifier", "false")?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
+        let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
+        let mut ctx = module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
+        let id = module
+            .declare_function("program", Linkage::Local, &ctx.func.signature)
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        module.clear_context(&mut ctx);
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: the function was generated with exactly this signature
+        // (one pointer argument, no result) and the default calling
+        // convention of the host, which is that of `extern "C"`.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+        Ok(Native {
+            module: Mutex::new(Some(module)),
+            entry,
+            code_bytes,
+        })
+    }
+}
+
+impl JitProgram {
+    /// Compiles the program of `instance` to native code that runs with
+    /// `instance`'s runtime objects.
+    pub fn compile(instance: &Arc<Instance>) -> Result<JitProgram, JitError> {
+        Ok(JitProgram {
+            plain: Native::compile(instance, false)?,
+            instance: instance.clone(),
+            traced: OnceLock::new(),
+        })
+    }
+
+    /// The runtime objects the program runs with.
+    pub fn instance(&self) -> &Arc<Instance> {
+        &self.instance
+    }
+
+    /// Bytes of machine code the program holds (the traced variant, when
+    /// it was made, included). The module allocates them in whole pages.
+    pub fn code_bytes(&self) -> usize {
+        let traced = match self.traced.get() {
+            Some(Ok(n)) => n.code_bytes,
+            _ => 0,
+        };
+        self.plain.code_bytes + traced
+    }
+
+    /// Runs the program on `packet`, writing the result to `out` (cleared
+    /// first) and, when `T` records events, the rule-by-rule events to
+    /// `tracer`: the interpreter's [`interpreter::run`], natively.
+    pub fn run<T: Tracer>(&self, packet: Packet<'_>, out: &mut Outcome, tracer: &mut T) {
+        let native = if T::EVENTS {
+            match self
+                .traced
+                .get_or_init(|| Native::compile(&self.instance, true).map_err(|e| e.to_string()))
+            {
+                Ok(n) => n,
+                // The traced code is the untraced code plus calls; should
+                // Cranelift still refuse it, the interpreter gives the same
+                // events (the engines are tested to agree).
+                Err(_) => return interpreter::run(&self.instance, packet, out, tracer),
+            }
+        } else {
+            &self.plain
+        };
+        out.clear(packet.mark);
+        let mut ctx = Context::new(&self.instance, packet, out, tracer);
+        // SAFETY: `ctx` was just built for this run: its frame, outcome and
+        // tracer pointers come from live exclusive borrows that last until
+        // the call returns, and its instance is the one the code was
+        // generated for (kept alive by `self`). The code checks every frame
+        // access against `ctx.len` and touches registers only within the
+        // bounds the verifier proved.
+        unsafe { (native.entry)(&mut ctx) };
+        out.mark = ctx.mark;
+        out.verdict = match ctx.verdict {
+            verdict_code::DROP => Final::Drop,
+            verdict_code::FWD => Final::Fwd(PortId(ctx.verdict_port as u16)),
+            verdict_code::FLOOD => Final::Flood,
+            _ => Final::Accept,
+        };
+        let chain = ChainId(ctx.decider_chain as u16);
+        out.decider = match ctx.decider_kind {
+            1 => Decider::Rule {
+                chain,
+                rule: ctx.decider_rule as usize,
+            },
+            2 => Decider::Policy { chain },
+            _ => Decider::NoChain,
+        };
+    }
+}
