@@ -109,7 +109,10 @@ fn main() -> Result<()> {
     let dst = mac(&a.dst_mac)?;
     let src = match &a.src_mac {
         Some(m) => mac(m)?,
-        None => mac(&std::fs::read_to_string(format!("/sys/class/net/{}/address", a.dev))?)?,
+        None => mac(&std::fs::read_to_string(format!(
+            "/sys/class/net/{}/address",
+            a.dev
+        ))?)?,
     };
     let ifindex = nix::net::if_::if_nametoindex(a.dev.as_str())
         .with_context(|| format!("no interface {}", a.dev))? as i32;

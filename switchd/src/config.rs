@@ -10,7 +10,7 @@
 //!     ],
 //!     socket: "/run/jitswitch.sock",
 //!     workers: Some(2),
-//!     engine: Interp,
+//!     engine: Jit,
 //!     fdb: (size: 8192, aging_secs: 300),
 //! )
 //! ```
@@ -115,13 +115,23 @@ impl VlanRole {
 }
 
 /// The engine rulesets run on ([`crate::engine`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Engine {
-    /// The interpreter.
-    #[default]
+    /// The reference interpreter.
     Interp,
-    /// Native code from the Cranelift JIT: refused until the JIT exists.
+    /// Native code from the Cranelift JIT.
     Jit,
+}
+
+impl Default for Engine {
+    /// The JIT wherever Cranelift supports the host, else the interpreter.
+    fn default() -> Engine {
+        if vm::jit::host_supported() {
+            Engine::Jit
+        } else {
+            Engine::Interp
+        }
+    }
 }
 
 /// Size and aging of the MAC table.
@@ -330,7 +340,7 @@ mod tests {
         );
         assert_eq!(
             (c.workers, c.engine, c.ruleset),
-            (None, Engine::Interp, None)
+            (None, Engine::default(), None)
         );
     }
 

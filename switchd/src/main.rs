@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use switchd::config::{Config, Engine, PortConfig};
 use switchd::control::handler;
 use switchd::control::server::Server;
-use switchd::engine::Code;
 use switchd::l2::bridge::Bridge;
 use switchd::l2::fdb::Fdb;
 use switchd::port::Port;
@@ -135,7 +134,9 @@ fn load(programs: &Programs, file: &std::path::Path) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     let config = cli.config()?;
-    Code::new(config.engine)?;
+    if config.engine == Engine::Jit && !vm::jit::host_supported() {
+        bail!("--engine jit: Cranelift does not support this machine; use --engine interp");
+    }
     let clock: Arc<dyn vm::runtime::Clock> = Arc::new(vm::runtime::MonotonicClock::new());
     let switch_ports = SwitchPorts {
         names: config.ports.iter().map(|p| p.name.clone()).collect(),

@@ -8,7 +8,7 @@
 //! header, and jitswitch by choice has no transport header
 //! (`docs/kernel-parity.md`). [`Difference`] lists these cases.
 
-use crate::engine::Engine;
+use crate::engine::Engines;
 use crate::frames::{self, Frame};
 use crate::kernel::{KernelOracle, Observation};
 use crate::rules;
@@ -56,8 +56,26 @@ pub struct Report {
 }
 
 /// The deciding rule `switchctl trace --json` reports for each frame of a
-/// ruleset (`None`: a policy decided).
+/// ruleset (`None`: a policy decided), the same under both engines.
 fn trace_deciders(ruleset: &str, frames: &[Vec<u8>]) -> Result<Vec<Option<usize>>> {
+    let interp = trace_deciders_with(ruleset, frames, "interp")?;
+    let jit = trace_deciders_with(ruleset, frames, "jit")?;
+    for (n, (i, j)) in interp.iter().zip(&jit).enumerate() {
+        anyhow::ensure!(
+            i == j,
+            "switchctl trace: frame {n} decided by rule {i:?} under the interpreter, \
+             {j:?} under the jit\n{ruleset}"
+        );
+    }
+    Ok(jit)
+}
+
+/// [`trace_deciders`] under one engine.
+fn trace_deciders_with(
+    ruleset: &str,
+    frames: &[Vec<u8>],
+    engine: &str,
+) -> Result<Vec<Option<usize>>> {
     let dir = std::env::temp_dir().join(format!("jsw-parity-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (rules, packets) = (dir.join("ruleset.nft"), dir.join("frames.hex"));
@@ -72,7 +90,7 @@ fn trace_deciders(ruleset: &str, frames: &[Vec<u8>]) -> Result<Vec<Option<usize>
         .arg(&rules)
         .arg("--packets")
         .arg(&packets)
-        .args(["--json", "--iif", crate::kernel::DEVICE])
+        .args(["--json", "--iif", crate::kernel::DEVICE, "--engine", engine])
         .output()
         .context("running switchctl trace")?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -242,9 +260,10 @@ pub fn run_seed(
     }
     let bytes: Vec<Vec<u8>> = frames.iter().map(|f| f.bytes.clone()).collect();
     let kernel = oracle.observe(&bytes)?;
-    let ours = Engine::new(&text, crate::kernel::DEVICE)
+    let ours = Engines::new(&text, crate::kernel::DEVICE)
         .with_context(|| format!("seed {seed}: compiling\n{text}"))?
-        .observe(&bytes);
+        .observe(&bytes)
+        .with_context(|| format!("seed {seed}\n{text}"))?;
     let traced = trace_deciders(&text, &bytes)?;
     for ((frame, k), traced) in frames.iter().zip(&kernel).zip(&traced) {
         let Observation::Counted(k) = k else { continue };

@@ -7,7 +7,6 @@
 //! layers the rules read, and has snapshots of its own below), so each one
 //! shows just what its construct compiles to.
 
-
 /// A case: a name and either rules (wrapped in a netdev table with one base
 /// chain on `eth0`) or a whole ruleset (when it starts with `table`, or
 /// declares headers, sets or maps before the table).
@@ -17,7 +16,10 @@ const CASES: &[(&str, &str)] = &[
     ("ether_saddr", "ether saddr 02:00:00:00:00:01 drop"),
     ("ether_type_symbol", "ether type arp accept"),
     ("ether_type_number", "ether type 0x88cc drop"),
-    ("ether_saddr_prefix_set", "ether saddr { 02:00:00:00:00:01, 02:00:00:00:00:02 } accept"),
+    (
+        "ether_saddr_prefix_set",
+        "ether saddr { 02:00:00:00:00:01, 02:00:00:00:00:02 } accept",
+    ),
     ("vlan_id", "vlan id 10 accept"),
     ("vlan_pcp", "vlan pcp 5 accept"),
     ("vlan_dei", "vlan dei 1 drop"),
@@ -26,19 +28,40 @@ const CASES: &[(&str, &str)] = &[
     ("vlan_id_set", "vlan id { 10, 20, 30 } accept"),
     ("vlan_then_ip", "vlan id 10 ip saddr 10.0.0.1 accept"),
     ("vlan_then_arp", "vlan id 10 arp operation request accept"),
-    ("ether_then_ip", "ether saddr 02:00:00:00:00:01 ip saddr 10.0.0.1 drop"),
-    ("ip_then_ether", "ip saddr 10.0.0.1 ether saddr 02:00:00:00:00:01 drop"),
-    ("ether_type_vlan_reaches_vlan", "ether type vlan vlan id 5 accept"),
-    ("ether_type_number_reaches_vlan", "ether type 0x8100 ip protocol udp accept"),
-    ("vlan_then_ether_keeps_vlan_context", "vlan dei 0 ether daddr 02:00:00:00:00:03 ip6 flowlabel 1 accept"),
+    (
+        "ether_then_ip",
+        "ether saddr 02:00:00:00:00:01 ip saddr 10.0.0.1 drop",
+    ),
+    (
+        "ip_then_ether",
+        "ip saddr 10.0.0.1 ether saddr 02:00:00:00:00:01 drop",
+    ),
+    (
+        "ether_type_vlan_reaches_vlan",
+        "ether type vlan vlan id 5 accept",
+    ),
+    (
+        "ether_type_number_reaches_vlan",
+        "ether type 0x8100 ip protocol udp accept",
+    ),
+    (
+        "vlan_then_ether_keeps_vlan_context",
+        "vlan dei 0 ether daddr 02:00:00:00:00:03 ip6 flowlabel 1 accept",
+    ),
     // ---- ARP ----
     ("arp_htype", "arp htype 1 accept"),
     ("arp_ptype", "arp ptype ip accept"),
     ("arp_operation", "arp operation reply drop"),
     ("arp_saddr_ip", "arp saddr ip 10.0.0.1 accept"),
     ("arp_daddr_ip_prefix", "arp daddr ip 10.0.0.0/24 accept"),
-    ("arp_saddr_ether", "arp saddr ether 02:00:00:00:00:01 accept"),
-    ("arp_daddr_ether", "arp daddr ether 00:00:00:00:00:00 accept"),
+    (
+        "arp_saddr_ether",
+        "arp saddr ether 02:00:00:00:00:01 accept",
+    ),
+    (
+        "arp_daddr_ether",
+        "arp daddr ether 00:00:00:00:00:00 accept",
+    ),
     // ---- IPv4 ----
     ("ip_version", "ip version 4 accept"),
     ("ip_hdrlength", "ip hdrlength > 5 drop"),
@@ -59,12 +82,30 @@ const CASES: &[(&str, &str)] = &[
     ("ip_saddr_prefix_normalised", "ip saddr 10.1.2.3/8 accept"),
     ("ip_saddr_prefix_ne", "ip saddr != 192.168.0.0/16 drop"),
     ("ip_saddr_range", "ip saddr 10.0.0.1-10.0.0.100 accept"),
-    ("ip_daddr_interval_set", "ip daddr { 10.0.0.0/8, 192.168.1.1, 172.16.0.1-172.16.0.9 } accept"),
-    ("ip_daddr_large_set", "ip daddr { 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8, 10.0.0.9 } accept"),
-    ("ip_two_fields", "ip saddr 10.0.0.1 ip daddr 10.0.0.2 accept"),
-    ("ip_same_field_twice", "ip saddr != 10.0.0.1 ip saddr != 10.0.0.2 accept"),
-    ("ip_protocol_then_tcp", "ip protocol tcp tcp dport 22 accept"),
-    ("meta_protocol_then_ip", "meta protocol ip ip saddr 10.0.0.1 accept"),
+    (
+        "ip_daddr_interval_set",
+        "ip daddr { 10.0.0.0/8, 192.168.1.1, 172.16.0.1-172.16.0.9 } accept",
+    ),
+    (
+        "ip_daddr_large_set",
+        "ip daddr { 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8, 10.0.0.9 } accept",
+    ),
+    (
+        "ip_two_fields",
+        "ip saddr 10.0.0.1 ip daddr 10.0.0.2 accept",
+    ),
+    (
+        "ip_same_field_twice",
+        "ip saddr != 10.0.0.1 ip saddr != 10.0.0.2 accept",
+    ),
+    (
+        "ip_protocol_then_tcp",
+        "ip protocol tcp tcp dport 22 accept",
+    ),
+    (
+        "meta_protocol_then_ip",
+        "meta protocol ip ip saddr 10.0.0.1 accept",
+    ),
     // ---- IPv6 ----
     ("ip6_version", "ip6 version 6 accept"),
     ("ip6_dscp", "ip6 dscp cs1 accept"),
@@ -77,7 +118,10 @@ const CASES: &[(&str, &str)] = &[
     ("ip6_saddr_prefix", "ip6 saddr 2001:db8::/32 accept"),
     ("ip6_daddr_linklocal", "ip6 daddr fe80::/10 drop"),
     ("ip6_daddr_set", "ip6 daddr { ::1, 2001:db8::2 } accept"),
-    ("ip6_saddr_range", "ip6 saddr 2001:db8::1-2001:db8::ff accept"),
+    (
+        "ip6_saddr_range",
+        "ip6 saddr 2001:db8::1-2001:db8::ff accept",
+    ),
     ("ip6_then_udp", "ip6 saddr ::1 udp dport 53 drop"),
     // ---- TCP, UDP, th ----
     ("tcp_sport", "tcp sport 1024 accept"),
@@ -88,7 +132,10 @@ const CASES: &[(&str, &str)] = &[
     ("tcp_dport_range", "tcp dport 1000-2000 accept"),
     ("tcp_dport_range_ne", "tcp dport != 1000-2000 drop"),
     ("tcp_dport_set", "tcp dport { 22, 80, 443 } accept"),
-    ("tcp_dport_interval_set", "tcp dport { 22, 80, 1000-2000 } accept"),
+    (
+        "tcp_dport_interval_set",
+        "tcp dport { 22, 80, 1000-2000 } accept",
+    ),
     ("tcp_dport_set_ne", "tcp dport != { 22, 80 } drop"),
     ("tcp_sequence", "tcp sequence 0 drop"),
     ("tcp_ackseq", "tcp ackseq 0 drop"),
@@ -113,14 +160,23 @@ const CASES: &[(&str, &str)] = &[
     ("meta_l4proto_th", "meta l4proto udp th dport 53 accept"),
     // ---- ICMP ----
     ("icmp_type", "icmp type echo-request accept"),
-    ("icmp_type_set", "icmp type { echo-request, echo-reply } accept"),
+    (
+        "icmp_type_set",
+        "icmp type { echo-request, echo-reply } accept",
+    ),
     ("icmp_code", "icmp code port-unreachable accept"),
     ("icmp_id", "icmp id 7 accept"),
     ("icmp_sequence", "icmp sequence 1 accept"),
-    ("icmp_type_then_id", "icmp type echo-request icmp id 7 accept"),
+    (
+        "icmp_type_then_id",
+        "icmp type echo-request icmp id 7 accept",
+    ),
     ("icmpv6_type", "icmpv6 type nd-neighbor-solicit accept"),
     ("icmpv6_code", "icmpv6 code no-route accept"),
-    ("icmpv6_type_set", "icmpv6 type { nd-router-advert, nd-neighbor-advert } accept"),
+    (
+        "icmpv6_type_set",
+        "icmpv6 type { nd-router-advert, nd-neighbor-advert } accept",
+    ),
     // ---- meta ----
     ("meta_iifname", "meta iifname \"eth0\" accept"),
     ("meta_iifname_wildcard", "meta iifname \"eth*\" accept"),
@@ -139,23 +195,56 @@ const CASES: &[(&str, &str)] = &[
     ("raw_th_range", "@th,16,16 1000-2000 accept"),
     ("raw_nh_set", "@nh,72,8 { 6, 17 } accept"),
     // ---- concatenations, maps, verdict maps ----
-    ("concat_set", "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 } accept"),
-    ("concat_eq", "ip saddr . ip daddr 10.0.0.1 . 10.0.0.2 accept"),
-    ("concat_three", "ip saddr . ip daddr . tcp dport { 10.0.0.1 . 10.0.0.2 . 22 } accept"),
-    ("concat_ether_vlan", "ether saddr . vlan id { 02:00:00:00:00:01 . 10 } accept"),
-    ("mark_set_map", "meta mark set tcp dport map { 22 : 1, 80 : 2 }"),
-    ("mark_set_map_interval", "meta mark set ip saddr map { 10.0.0.0/8 : 1, 192.168.0.0/16 : 2 }"),
-    ("vmap", "ip daddr vmap { 10.0.0.1 : accept, 10.0.0.2 : drop }"),
-    ("vmap_ports", "tcp dport vmap { 22 : accept, 23 : drop, 80 : continue }"),
-    ("vmap_concat", "ip saddr . tcp dport vmap { 10.0.0.1 . 22 : accept, 10.0.0.2 . 22 : drop }"),
+    (
+        "concat_set",
+        "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 } accept",
+    ),
+    (
+        "concat_eq",
+        "ip saddr . ip daddr 10.0.0.1 . 10.0.0.2 accept",
+    ),
+    (
+        "concat_three",
+        "ip saddr . ip daddr . tcp dport { 10.0.0.1 . 10.0.0.2 . 22 } accept",
+    ),
+    (
+        "concat_ether_vlan",
+        "ether saddr . vlan id { 02:00:00:00:00:01 . 10 } accept",
+    ),
+    (
+        "mark_set_map",
+        "meta mark set tcp dport map { 22 : 1, 80 : 2 }",
+    ),
+    (
+        "mark_set_map_interval",
+        "meta mark set ip saddr map { 10.0.0.0/8 : 1, 192.168.0.0/16 : 2 }",
+    ),
+    (
+        "vmap",
+        "ip daddr vmap { 10.0.0.1 : accept, 10.0.0.2 : drop }",
+    ),
+    (
+        "vmap_ports",
+        "tcp dport vmap { 22 : accept, 23 : drop, 80 : continue }",
+    ),
+    (
+        "vmap_concat",
+        "ip saddr . tcp dport vmap { 10.0.0.1 . 22 : accept, 10.0.0.2 . 22 : drop }",
+    ),
     // ---- statements ----
     ("counter", "counter"),
     ("counter_after_match", "tcp dport 22 counter accept"),
     ("limit_packets", "limit rate 10/second accept"),
-    ("limit_burst", "limit rate 100/minute burst 20 packets accept"),
+    (
+        "limit_burst",
+        "limit rate 100/minute burst 20 packets accept",
+    ),
     ("limit_over", "limit rate over 1000/second drop"),
     ("limit_bytes", "limit rate 1 mbytes/second accept"),
-    ("limit_then_counter", "icmp type echo-request limit rate 5/second counter accept"),
+    (
+        "limit_then_counter",
+        "icmp type echo-request limit rate 5/second counter accept",
+    ),
     ("mark_set", "meta mark set 0x2a"),
     ("log", "tcp dport 23 log prefix \"telnet: \" drop"),
     ("log_plain", "log"),
@@ -166,12 +255,18 @@ const CASES: &[(&str, &str)] = &[
     ("set_ip6_hoplimit", "ip6 hoplimit set 1"),
     ("set_ip_ecn", "ip ecn set ce"),
     ("set_ip_saddr_fixes_l4_checksums", "ip saddr set 10.9.9.9"),
-    ("set_ip6_daddr_fixes_l4_checksums", "ip6 daddr set 2001:db8::9"),
+    (
+        "set_ip6_daddr_fixes_l4_checksums",
+        "ip6 daddr set 2001:db8::9",
+    ),
     ("set_tcp_dport", "tcp dport set 8080"),
     ("set_udp_sport_optional_checksum", "udp sport set 53"),
     ("set_raw_byte", "@nh,64,8 set 64"),
     ("set_raw_nibble", "@th,4,4 set 3"),
-    ("set_mark_from_meta_key_map", "meta mark set meta l4proto map { tcp : 6, udp : 17 }"),
+    (
+        "set_mark_from_meta_key_map",
+        "meta mark set meta l4proto map { tcp : 6, udp : 17 }",
+    ),
     ("fwd", "ip daddr 10.0.0.2 fwd to \"eth1\""),
     ("dup", "ip saddr 10.0.0.1 dup to \"mirror0\""),
     ("flood", "ether daddr ff:ff:ff:ff:ff:ff flood"),
@@ -409,11 +504,20 @@ fn wrap(rules: &str) -> String {
 fn compile(name: &str, text: &str) -> vm::Program {
     let checked = ruleset::check_str(&format!("{name}.nft"), text)
         .unwrap_or_else(|d| panic!("{name}: {}", d.render(false)));
-    let verified = compiler::compile_verified(&checked)
-        .unwrap_or_else(|e| panic!("{name}: {}", compiler::error::diagnostics(&checked, e).render(false)));
+    let verified = compiler::compile_verified(&checked).unwrap_or_else(|e| {
+        panic!(
+            "{name}: {}",
+            compiler::error::diagnostics(&checked, e).render(false)
+        )
+    });
     // Compiling the same text twice gives the same program, byte for byte.
-    let again = compiler::compile_verified(&ruleset::check_str(&format!("{name}.nft"), text).unwrap()).unwrap();
-    assert_eq!(vm::saved::to_ron(verified.program()).unwrap(), vm::saved::to_ron(again.program()).unwrap());
+    let again =
+        compiler::compile_verified(&ruleset::check_str(&format!("{name}.nft"), text).unwrap())
+            .unwrap();
+    assert_eq!(
+        vm::saved::to_ron(verified.program()).unwrap(),
+        vm::saved::to_ron(again.program()).unwrap()
+    );
     verified.into_program()
 }
 

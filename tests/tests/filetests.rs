@@ -1,13 +1,15 @@
-//! Runs every file test under `tests/filetests/` (see
+//! Runs every file test under `tests/filetests/`, under both engines (see
 //! `jitswitch_tests::filetest` for the format). Kernel checks need root and
 //! are skipped, with a note, without it.
 
-use jitswitch_tests::engine::Engine;
+use jitswitch_tests::engine::Engines;
 use jitswitch_tests::filetest::FileTest;
 use jitswitch_tests::kernel::{DEVICE, KernelOracle};
 use jitswitch_tests::netns::Netns;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchd::config::Engine;
+use switchd::engine::Code;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -65,20 +67,27 @@ fn check(path: &Path, oracle: Option<&mut KernelOracle>) -> Result<(), String> {
         (None, Err(diagnostics)) => Err(diagnostics),
         (None, Ok(verified)) => {
             if test.run {
-                let instance = vm::Instance::new(
-                    Arc::new(verified),
-                    Arc::new(vm::runtime::MonotonicClock::new()),
-                );
-                let mut report = Vec::new();
-                let failed = switchd::ctl::test::run_cases(
-                    &instance,
-                    &test.cases.cases,
-                    DEVICE,
-                    &mut report,
-                )
-                .map_err(|e| format!("{e:#}"))?;
-                if failed > 0 {
-                    return Err(String::from_utf8_lossy(&report).into_owned());
+                let verified = Arc::new(verified);
+                for engine in [Engine::Interp, Engine::Jit] {
+                    let instance = vm::Instance::new(
+                        verified.clone(),
+                        Arc::new(vm::runtime::MonotonicClock::new()),
+                    );
+                    let code = Code::new(engine, Arc::new(instance)).map_err(|e| e.to_string())?;
+                    let mut report = Vec::new();
+                    let failed = switchd::ctl::test::run_cases(
+                        &code,
+                        &test.cases.cases,
+                        DEVICE,
+                        &mut report,
+                    )
+                    .map_err(|e| format!("{e:#}"))?;
+                    if failed > 0 {
+                        return Err(format!(
+                            "under {engine:?}:\n{}",
+                            String::from_utf8_lossy(&report)
+                        ));
+                    }
                 }
             }
             if let (true, Some(oracle)) = (test.kernel, oracle) {
@@ -94,9 +103,10 @@ fn check(path: &Path, oracle: Option<&mut KernelOracle>) -> Result<(), String> {
                     .map(|c| c.packet.build().map_err(|e| format!("{}: {e}", c.name)))
                     .collect::<Result<Vec<_>, _>>()?;
                 let kernel = oracle.observe(&frames).map_err(|e| format!("{e:#}"))?;
-                let ours = Engine::new(&test.ruleset, DEVICE)
+                let ours = Engines::new(&test.ruleset, DEVICE)
                     .map_err(|e| format!("{e:#}"))?
-                    .observe(&frames);
+                    .observe(&frames)
+                    .map_err(|e| format!("{e:#}"))?;
                 for ((case, k), o) in test.cases.cases.iter().zip(kernel).zip(ours) {
                     if k != o {
                         return Err(format!(

@@ -29,6 +29,8 @@ enum Command {
     Trace(switchd::ctl::trace::Args),
     /// Run packet test vectors (RON) against a ruleset.
     Test(switchd::ctl::test::Args),
+    /// Measure what a ruleset costs per packet under each engine.
+    Bench(switchd::ctl::bench::Args),
     /// Compile a ruleset in the running switch and swap it in.
     Reload(switchd::ctl::reload::Args),
     /// The running ruleset with handles and live counters.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => switchd::ctl::compile::run(args),
         Command::Trace(args) => switchd::ctl::trace::run(args, socket),
         Command::Test(args) => switchd::ctl::test::run(args),
+        Command::Bench(args) => switchd::ctl::bench::run(args),
         Command::Reload(args) => switchd::ctl::reload::run(args, socket),
         Command::List(args) => switchd::ctl::list::run(args, socket),
         Command::Delete(args) => switchd::ctl::delete::run(args, socket),

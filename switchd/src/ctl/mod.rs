@@ -1,11 +1,13 @@
 //! The `switchctl` subcommands, one module each. Each exposes an `Args`
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
 //!
-//! Offline, on ruleset files: [`check`], [`compile`], [`trace`], [`test`].
+//! Offline, on ruleset files: [`check`], [`compile`], [`trace`], [`test`],
+//! [`bench`].
 //! Online, over the daemon's control socket ([`client`]): [`reload`],
 //! [`list`], [`delete`], [`element`], [`status`] (`ports`, `fdb`, `stats`),
 //! and [`trace`] without a ruleset.
 
+pub mod bench;
 pub mod check;
 pub mod client;
 pub mod compile;

@@ -4,7 +4,9 @@
 //! non-zero when any case fails.
 
 use crate::cases::{Case, CaseFile};
+use crate::config::Engine;
 use crate::ctl::trace::trace_frames;
+use crate::engine::Code;
 use anyhow::Context;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -22,6 +24,9 @@ pub struct Args {
     pub ruleset: PathBuf,
     /// The test vectors (RON).
     pub cases: PathBuf,
+    /// The engine that runs the ruleset.
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: Engine,
 }
 
 /// Runs `switchctl test`.
@@ -37,8 +42,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.cases.display()))?;
     let file = CaseFile::parse(&text).with_context(|| format!("{}", args.cases.display()))?;
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
+    let code = Code::new(args.engine, Arc::new(instance))?;
     let mut out = std::io::stdout().lock();
-    let failed = run_cases(&instance, &file.cases, DEFAULT_IIF, &mut out)?;
+    let failed = run_cases(&code, &file.cases, DEFAULT_IIF, &mut out)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -52,12 +58,12 @@ pub const DEFAULT_IIF: &str = "eth0";
 /// Runs every case (those that name no input port arrive on `default_iif`),
 /// prints the report to `out`, and returns how many failed.
 pub fn run_cases(
-    instance: &Instance,
+    code: &Code,
     cases: &[Case],
     default_iif: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {
-    let program = instance.program().program();
+    let program = code.instance().program().program();
     writeln!(out, "running {} cases", cases.len())?;
     let mut failures = Vec::new();
     let mut outcome = Outcome::new();
@@ -72,8 +78,7 @@ pub fn run_cases(
             [0x02, 0, 0, 0, 0, 0xfe],
         );
         let mut bytes = frame.clone();
-        vm::interpreter::run(
-            instance,
+        code.run(
             Packet {
                 frame: &mut bytes,
                 port: &port,
@@ -97,7 +102,7 @@ pub fn run_cases(
         writeln!(out, "\nfailures:")?;
         for (case, frame, port, mismatch) in &failures {
             writeln!(out, "\n---- {} ----\n{mismatch}trace:", case.name)?;
-            trace_frames(instance, std::slice::from_ref(frame), port, false, out)?;
+            trace_frames(code, std::slice::from_ref(frame), port, false, out)?;
         }
     }
     let failed = failures.len();

@@ -8,12 +8,15 @@
 //!
 //! The program is loaded from RON and verified; a program the verifier
 //! refuses is not run, and the verifier's reason is the error. The running
-//! and printing part ([`trace_frames`]) takes a verified instance, so that
-//! `switchctl trace RULESET.nft` can share it once the compiler exists.
+//! and printing part ([`trace_frames`]) takes the program made runnable by
+//! an engine (`--engine`, the JIT by default), so that `switchctl test` and
+//! the daemon's `trace` share it.
 
 use super::client::{call, request, unexpected};
 use crate::capture::{parse_hex, read_capture, read_hex_lines};
+use crate::config::Engine;
 use crate::control::protocol::{Op, Reply};
+use crate::engine::Code;
 use anyhow::Context;
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
@@ -24,9 +27,7 @@ use vm::listing::{insn_line, verdict_text};
 use vm::outcome::Decider;
 use vm::runtime::MonotonicClock;
 use vm::trace::TraceEvent;
-use vm::{
-    Final, InputPort, Instance, Outcome, Packet, Policy, Program, RuleResult, TraceLog, interpreter,
-};
+use vm::{Final, InputPort, Instance, Outcome, Packet, Policy, Program, RuleResult, TraceLog};
 
 /// Run frames through a ruleset (or a saved program) and show the verdicts.
 #[derive(clap::Args, Debug)]
@@ -54,6 +55,9 @@ pub struct Args {
     /// The name of the port the frames come in on.
     #[arg(long, value_name = "NAME")]
     pub iif: Option<String>,
+    /// The engine that runs the program (offline traces).
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: Engine,
     /// Trace the frames the running daemon receives that fit MATCH (a
     /// match in the ruleset language, `udp dport 53`; every frame without
     /// one), rule by rule, as they are decided.
@@ -124,7 +128,8 @@ pub fn run(args: Args, socket: &Path) -> anyhow::Result<ExitCode> {
         [0; 6],
     );
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
-    trace_frames(&instance, &frames, &port, args.json, &mut stdout)?;
+    let code = Code::new(args.engine, Arc::new(instance))?;
+    trace_frames(&code, &frames, &port, args.json, &mut stdout)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -184,24 +189,23 @@ struct JsonVerdict<'a> {
     line: Option<u32>,
 }
 
-/// Runs each frame through `instance` and prints the verdicts to `out`:
-/// with `json`, one JSON object a line; otherwise a header line per frame
-/// and the rules it went through.
+/// Runs each frame through `code` and prints the verdicts to `out`: with
+/// `json`, one JSON object a line; otherwise a header line per frame and
+/// the rules it went through.
 pub fn trace_frames(
-    instance: &Instance,
+    code: &Code,
     frames: &[Vec<u8>],
     port: &InputPort,
     json: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let program = instance.program().program();
+    let program = code.instance().program().program();
     let mut outcome = Outcome::new();
     let mut trace = TraceLog::default();
     for (n, frame) in frames.iter().enumerate() {
         let mut bytes = frame.clone();
         trace.events.clear();
-        interpreter::run(
-            instance,
+        code.run(
             Packet {
                 frame: &mut bytes,
                 port,

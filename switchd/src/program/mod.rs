@@ -103,7 +103,7 @@ pub struct SwitchPorts {
 /// prepared by the engine, with its ports mapped to the switch's.
 #[derive(Debug)]
 pub struct Loaded {
-    instance: Instance,
+    /// The runtime objects, made runnable by the engine.
     code: Code,
     /// Switch port of each program port, by [`PortId`].
     outputs: Vec<Option<PortNo>>,
@@ -118,12 +118,12 @@ pub struct Loaded {
 impl Loaded {
     /// The program.
     pub fn program(&self) -> &Program {
-        self.instance.program().program()
+        self.code.instance().program().program()
     }
 
     /// Its runtime objects.
     pub fn instance(&self) -> &Instance {
-        &self.instance
+        self.code.instance()
     }
 
     /// Runs the program on `frame`, received on `input`.
@@ -140,7 +140,7 @@ impl Loaded {
             port: &self.inputs[input.index()],
             mark: 0,
         };
-        self.code.run(&self.instance, packet, out, tracer);
+        self.code.run(packet, out, tracer);
     }
 
     /// The switch port that program port `id` names.
@@ -154,12 +154,12 @@ impl Loaded {
     fn snapshot(&self) -> Program {
         let mut program = self.program().clone();
         for (i, set) in program.sets.iter_mut().enumerate() {
-            if let Some(live) = self.instance.set(vm::SetId(i as u16)) {
+            if let Some(live) = self.instance().set(vm::SetId(i as u16)) {
                 set.elements = live.elements().into_iter().map(|(e, ())| e).collect();
             }
         }
         for (i, map) in program.maps.iter_mut().enumerate() {
-            if let Some(live) = self.instance.map(vm::MapId(i as u16)) {
+            if let Some(live) = self.instance().map(vm::MapId(i as u16)) {
                 map.elements = live
                     .elements()
                     .into_iter()
@@ -171,7 +171,10 @@ impl Loaded {
     }
 
     fn counter(&self, rule: &Rule) -> Option<Counts> {
-        let c = rule.counter.and_then(|id| self.instance.counter(id))?.get();
+        let c = rule
+            .counter
+            .and_then(|id| self.instance().counter(id))?
+            .get();
         Some(Counts {
             packets: c.packets,
             bytes: c.bytes,
@@ -275,7 +278,6 @@ impl Programs {
         generation: u64,
         deleted_since_load: Vec<u64>,
     ) -> Result<Loaded, ProgramError> {
-        let code = Code::new(self.engine)?;
         let program = verified.program();
         let outputs = program
             .ports
@@ -296,8 +298,8 @@ impl Programs {
             .map(|(name, mac)| InputPort::new(program, name, *mac))
             .collect();
         let instance = Instance::with_counters(Arc::new(verified), self.clock.clone(), counters);
+        let code = Code::new(self.engine, Arc::new(instance))?;
         Ok(Loaded {
-            instance,
             code,
             outputs,
             inputs,
@@ -489,8 +491,9 @@ impl Programs {
             .map_or([0; 6], |i| self.ports.macs[i]);
         let port = InputPort::new(verified.program(), name, mac);
         let instance = Instance::new(Arc::new(verified), self.clock.clone());
+        let code = Code::new(self.engine, Arc::new(instance))?;
         let mut out = Vec::new();
-        crate::ctl::trace::trace_frames(&instance, &[frame.to_vec()], &port, json, &mut out)
+        crate::ctl::trace::trace_frames(&code, &[frame.to_vec()], &port, json, &mut out)
             .map_err(ProgramError::Trace)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }

@@ -57,7 +57,7 @@ pub fn ruleset(loaded: Option<&Loaded>, deleted: Option<Vec<DeletedRule>>) -> Ru
     for (i, decl) in program.sets.iter().enumerate() {
         let (Some(named), Some(live)) = (
             elements::find(checked, program, &decl.name),
-            l.instance.set(vm::SetId(i as u16)),
+            l.instance().set(vm::SetId(i as u16)),
         ) else {
             continue;
         };
@@ -71,7 +71,7 @@ pub fn ruleset(loaded: Option<&Loaded>, deleted: Option<Vec<DeletedRule>>) -> Ru
     for (i, decl) in program.maps.iter().enumerate() {
         let (Some(named), Some(live)) = (
             elements::find(checked, program, &decl.name),
-            l.instance.map(vm::MapId(i as u16)),
+            l.instance().map(vm::MapId(i as u16)),
         ) else {
             continue;
         };
