@@ -76,6 +76,8 @@ struct Run {
     prepare_ms: f64,
     /// Bytes of machine code (JIT only).
     code_bytes: Option<usize>,
+    /// Rules run as rule groups, hash lookups (JIT only).
+    grouped_rules: Option<usize>,
     packets: u64,
     seconds: f64,
     packets_per_second: f64,
@@ -120,9 +122,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let started = Instant::now();
         let code = Code::new(engine, Arc::new(instance))?;
         let prepare_ms = ms(started.elapsed());
-        let code_bytes = match &code {
-            Code::Jit(jit) => Some(jit.code_bytes()),
-            Code::Interpreter(_) => None,
+        let (code_bytes, grouped_rules) = match &code {
+            Code::Jit(jit) => (Some(jit.code_bytes()), Some(jit.grouped_rules())),
+            Code::Interpreter(_) => (None, None),
         };
         let (packets, elapsed) = measure(&code, &mut frames, &port, args.seconds);
         let seconds = elapsed.as_secs_f64();
@@ -133,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             prepare_ms,
             code_bytes,
+            grouped_rules,
             packets,
             seconds,
             packets_per_second: packets as f64 / seconds,
@@ -197,13 +200,13 @@ fn print_report(r: &Report) {
         r.ruleset, r.rules, r.frames, r.compile_ms
     );
     for run in &r.runs {
-        let prepared = match run.code_bytes {
-            Some(bytes) => format!(
-                " (jit {:.2} ms, {:.1} KiB of code)",
+        let prepared = match (run.code_bytes, run.grouped_rules) {
+            (Some(bytes), Some(grouped)) => format!(
+                " (jit {:.2} ms, {:.1} KiB of code, {grouped} rules in groups)",
                 run.prepare_ms,
                 bytes as f64 / 1024.0
             ),
-            None => String::new(),
+            _ => String::new(),
         };
         println!(
             "{:<7} {:>12.0} packets/s {:>9.1} ns/packet{prepared}",

@@ -31,6 +31,7 @@
 
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, verdict_code};
+use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
@@ -65,6 +66,7 @@ enum Call {
     Mirror,
     Insert,
     Remove,
+    GroupLookup,
 }
 
 impl Call {
@@ -81,6 +83,7 @@ impl Call {
             Call::Mirror => context::mirror as *const u8,
             Call::Insert => context::insert as *const u8,
             Call::Remove => context::remove as *const u8,
+            Call::GroupLookup => groups::lookup as *const u8,
         };
         f as i64
     }
@@ -96,6 +99,7 @@ impl Call {
             Call::Log => (&[I32, I32, I32], None),
             Call::Mirror => (&[I32], None),
             Call::Insert => (&[I64, I64, I32], None),
+            Call::GroupLookup => (&[I64], Some(I32)),
         }
     }
 }
@@ -109,7 +113,7 @@ pub(super) fn translate(
     instance: &Instance,
     traced: bool,
     isa: &dyn TargetIsa,
-) -> Result<(), JitError> {
+) -> Result<Vec<Box<Group>>, JitError> {
     let call_conv = isa.default_call_conv();
     let ptr = types::I64;
     func.signature = Signature::new(call_conv);
@@ -178,11 +182,12 @@ pub(super) fn translate(
         accept: Block::from_u32(0),
         exit: Block::from_u32(0),
         pending: Vec::new(),
+        groups: Vec::new(),
     };
     t.program_body(&entries)?;
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
-    Ok(())
+    Ok(t.groups)
 }
 
 /// An offset into the context as a load/store offset.
@@ -231,6 +236,8 @@ struct Translator<'a, 'f> {
     /// Break blocks of traced code still to fill: (block, chain, rule,
     /// instruction, next rule's block).
     pending: Vec<(Block, u32, u32, u32, Block)>,
+    /// The rule groups the code runs; it points into them.
+    groups: Vec<Box<Group>>,
 }
 
 impl Translator<'_, '_> {
@@ -271,7 +278,9 @@ impl Translator<'_, '_> {
         let first = parse_blocks.first().copied().unwrap_or(post_parse);
         self.b.ins().jump(first, &[]);
         for (i, rule) in program.parse.iter().enumerate() {
-            self.b.switch_to_block(parse_blocks[i]);
+            // Parse rules are only entered from earlier ones (skips go
+            // forward), all translated by now.
+            self.enter_sealed(parse_blocks[i]);
             let next = |k: usize| parse_blocks.get(k).copied().unwrap_or(post_parse);
             let skip_to: Vec<Block> = rule
                 .insns
@@ -285,7 +294,7 @@ impl Translator<'_, '_> {
         }
 
         // Bases and keys are final from here on.
-        self.b.switch_to_block(post_parse);
+        self.enter_sealed(post_parse);
         let fixed = Fixed {
             bases: std::array::from_fn(|i| self.b.use_var(self.bases[i])),
             keys: std::array::from_fn(|i| self.b.use_var(self.keys[i])),
@@ -346,10 +355,37 @@ impl Translator<'_, '_> {
 
         // The chains.
         for (c, chain) in program.chains.iter().enumerate() {
-            for (r, rule) in chain.rules.iter().enumerate() {
-                self.b.switch_to_block(rule_blocks[c][r]);
-                let next = rule_blocks[c].get(r + 1).copied().unwrap_or(chain_end[c]);
-                self.rule(Some(ChainId(c as u16)), r, rule, next, &[])?;
+            // Traced code shows every rule, so it runs groups rule by rule.
+            let mut groups = match self.traced {
+                true => Vec::new(),
+                false => groups::find(chain, self.instance),
+            }
+            .into_iter()
+            .peekable();
+            let mut r = 0;
+            while let Some(rule) = chain.rules.get(r) {
+                // A rule after the first is entered only from the rule
+                // before it, unless that rule jumps (then it is a return
+                // site, and the return dispatch comes last).
+                let block = rule_blocks[c][r];
+                if r > 0 && self.sites.last() != Some(&block) {
+                    self.enter_sealed(block);
+                } else {
+                    self.b.switch_to_block(block);
+                }
+                let chain_id = ChainId(c as u16);
+                if let Some(group) = groups.next_if(|g| g.first == r) {
+                    let after = rule_blocks[c]
+                        .get(r + group.len())
+                        .copied()
+                        .unwrap_or(chain_end[c]);
+                    r += group.len();
+                    self.group(chain_id, Box::new(group), after)?;
+                } else {
+                    let next = rule_blocks[c].get(r + 1).copied().unwrap_or(chain_end[c]);
+                    self.rule(Some(chain_id), r, rule, next, &[])?;
+                    r += 1;
+                }
             }
             self.b.switch_to_block(chain_end[c]);
             self.b.ins().jump(self.return_block, &[]);
@@ -607,21 +643,14 @@ impl Translator<'_, '_> {
                 let arg = self.b.ins().ushr_imm_u(found, 32);
                 let arg = self.b.ins().ireduce(types::I32, arg);
                 self.guard(code, brk);
-                self.dynamic_verdict(code, arg, at);
+                let rule = self.imm32(at.rule as u32);
+                self.dynamic_verdict(code, arg, at, rule);
                 return Ok(true);
             }
             Insn::Counter { counter } => {
                 if let Some(address) = context::counter_address(self.instance, *counter) {
-                    let flags = MemFlagsData::trusted();
-                    let packets = self.b.ins().iconst(types::I64, address);
-                    let one = self.b.ins().iconst(types::I64, 1);
-                    self.b
-                        .ins()
-                        .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, packets, one);
-                    let bytes = self.b.ins().iadd_imm_u(packets, 8);
-                    self.b
-                        .ins()
-                        .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, bytes, self.len);
+                    let address = self.b.ins().iconst(types::I64, address);
+                    self.count(address);
                 }
             }
             Insn::Limit { limit } => {
@@ -743,6 +772,86 @@ impl Translator<'_, '_> {
     }
 }
 
+impl Translator<'_, '_> {
+    /// Translates a rule group (see [`groups`]) into the current block:
+    /// the shared instructions, the compared values into the scratch as a
+    /// key, the lookup, then the matching rule's counter and verdict.
+    /// Anything that breaks, and a miss, go on at `after`.
+    fn group(&mut self, chain: ChainId, group: Box<Group>, after: Block) -> Result<(), JitError> {
+        let mut keys = group.key_offsets.iter();
+        for (i, insn) in group.body.iter().enumerate() {
+            match insn {
+                Insn::Cmp {
+                    src,
+                    op: CmpOp::Eq,
+                    value,
+                } => {
+                    let at = keys.next().copied().unwrap_or(0);
+                    for j in 0..value.chunks() {
+                        let v = self.reg(*src, j);
+                        self.ctx_store(v, offset_of!(Context, scratch) + 4 * (at + j));
+                    }
+                }
+                _ => {
+                    let here = Here {
+                        chain: Some(chain),
+                        rule: group.first,
+                        insn: i,
+                        next: after,
+                        brk: after,
+                    };
+                    self.insn(insn, &here, None)?;
+                }
+            }
+        }
+        let ptr = self
+            .b
+            .ins()
+            .iconst(types::I64, &*group as *const Group as i64);
+        let lookup = self.call_value(Call::GroupLookup, &[ptr]);
+        let hit = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, lookup, i64::from(u32::MAX));
+        self.guard(hit, after);
+        let tails = self.b.ins().iconst(types::I64, group.tails.as_ptr() as i64);
+        let offset = self.b.ins().uextend(types::I64, lookup);
+        let offset = self.b.ins().imul_imm_u(offset, size_of::<Tail>() as i64);
+        let tail = self.b.ins().iadd(tails, offset);
+        let flags = MemFlagsData::trusted();
+        let counter = self
+            .b
+            .ins()
+            .load(types::I64, flags, tail, offset_of!(Tail, counter) as i32);
+        let count = self.b.create_block();
+        let counted = self.b.create_block();
+        self.b.ins().brif(counter, count, &[], counted, &[]);
+        self.enter_sealed(count);
+        self.count(counter);
+        self.b.ins().jump(counted, &[]);
+        self.enter_sealed(counted);
+        let code = self
+            .b
+            .ins()
+            .load(types::I32, flags, tail, offset_of!(Tail, code) as i32);
+        let arg = self
+            .b
+            .ins()
+            .load(types::I32, flags, tail, offset_of!(Tail, arg) as i32);
+        let rule = self.b.ins().iadd_imm_u(lookup, group.first as i64);
+        let here = Here {
+            chain: Some(chain),
+            rule: group.first,
+            insn: group.body.len(),
+            next: after,
+            brk: after,
+        };
+        self.dynamic_verdict(code, arg, &here, rule);
+        self.groups.push(group);
+        Ok(())
+    }
+}
+
 /// Where an instruction sits and where its rule goes next.
 struct Here {
     chain: Option<ChainId>,
@@ -825,9 +934,7 @@ impl Translator<'_, '_> {
 
     /// Goes on only when `ok` is true, else to `brk`.
     fn guard(&mut self, ok: Value, brk: Block) {
-        let cont = self.b.create_block();
-        self.b.ins().brif(ok, cont, &[], brk, &[]);
-        self.b.switch_to_block(cont);
+        self.guard_unless(ok, false, brk);
     }
 
     /// Goes on only when `inside` differs from `negate`, else to `brk`.
@@ -838,7 +945,16 @@ impl Translator<'_, '_> {
         } else {
             self.b.ins().brif(inside, cont, &[], brk, &[]);
         }
-        self.b.switch_to_block(cont);
+        self.enter_sealed(cont);
+    }
+
+    /// Switches to `block`, whose predecessors are all known: sealing it
+    /// now lets variable lookups walk straight up instead of leaving block
+    /// parameters to resolve at the end (which makes large programs slow to
+    /// translate).
+    fn enter_sealed(&mut self, block: Block) {
+        self.b.seal_block(block);
+        self.b.switch_to_block(block);
     }
 
     /// The frame offset of `base + offset`, after checking that `len` bytes
@@ -1002,14 +1118,20 @@ impl Translator<'_, '_> {
         self.b.inst_results(call).first().copied()
     }
 
+    /// Calls a runtime function that returns a value ([`Call::shape`]
+    /// says which do).
+    fn call_value(&mut self, f: Call, args: &[Value]) -> Value {
+        match self.call(f, args) {
+            Some(v) => v,
+            None => self.imm32(0),
+        }
+    }
+
     /// Calls a runtime function that takes an object number and returns a
     /// value.
     fn call_id(&mut self, f: Call, id: u32) -> Value {
         let id = self.imm32(id);
-        match self.call(f, &[id]) {
-            Some(v) => v,
-            None => self.imm32(0),
-        }
+        self.call_value(f, &[id])
     }
 
     /// Calls the function at address `f` with `args` of types `params`.
@@ -1045,10 +1167,30 @@ impl Translator<'_, '_> {
 
     /// Records what decided: `kind` 1 a rule, 2 a policy.
     fn decide(&mut self, kind: u32, chain: u32, rule: u32) {
-        let v = [kind, chain, rule].map(|n| self.imm32(n));
+        let rule = self.imm32(rule);
+        self.decide_value(kind, chain, rule);
+    }
+
+    /// [`Self::decide`] with the rule's index known at run time.
+    fn decide_value(&mut self, kind: u32, chain: u32, rule: Value) {
+        let v = [kind, chain].map(|n| self.imm32(n));
         self.ctx_store(v[0], offset_of!(Context, decider_kind));
         self.ctx_store(v[1], offset_of!(Context, decider_chain));
-        self.ctx_store(v[2], offset_of!(Context, decider_rule));
+        self.ctx_store(rule, offset_of!(Context, decider_rule));
+    }
+
+    /// Counts the packet on the counter at `address` (two atomic adds:
+    /// see [`crate::runtime::Counter`]).
+    fn count(&mut self, address: Value) {
+        let flags = MemFlagsData::trusted();
+        let one = self.b.ins().iconst(types::I64, 1);
+        self.b
+            .ins()
+            .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, address, one);
+        let bytes = self.b.ins().iadd_imm_u(address, 8);
+        self.b
+            .ins()
+            .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, bytes, self.len);
     }
 
     /// Ends the run with a final verdict (and a `fwd` port).
@@ -1151,11 +1293,11 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// A verdict map's verdict, `code` (non-zero) and `arg` at run time.
-    fn dynamic_verdict(&mut self, code: Value, arg: Value, at: &Here) {
+    /// A verdict known at run time, `code` (non-zero) and `arg`, of rule
+    /// `rule` (a verdict map's, or a group's).
+    fn dynamic_verdict(&mut self, code: Value, arg: Value, at: &Here, rule: Value) {
         let chain = at.chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
         self.trace_rule(chain, at.rule as u32, 0, Some(code), Some(arg));
-        let rule = at.rule as u32;
         let blocks: Vec<Block> = (0..=verdict_code::FLOOD)
             .map(|_| self.b.create_block())
             .collect();
@@ -1176,15 +1318,15 @@ impl Translator<'_, '_> {
                 }
                 verdict_code::GOTO => self.dispatch(arg, &starts),
                 verdict_code::ACCEPT => {
-                    self.decide(1, chain, rule);
+                    self.decide_value(1, chain, rule);
                     self.b.ins().jump(self.accept, &[]);
                 }
                 verdict_code::DROP | verdict_code::FLOOD => {
-                    self.decide(1, chain, rule);
+                    self.decide_value(1, chain, rule);
                     self.finish(code as u32, None);
                 }
                 verdict_code::FWD => {
-                    self.decide(1, chain, rule);
+                    self.decide_value(1, chain, rule);
                     self.finish(code as u32, Some(arg));
                 }
                 _ => {
@@ -1222,13 +1364,13 @@ impl Translator<'_, '_> {
             let fix_it = self.b.create_block();
             let after = self.b.create_block();
             self.b.ins().brif(ok, fix_it, &[], after, &[]);
-            self.b.switch_to_block(fix_it);
+            self.enter_sealed(fix_it);
             let b = self.b.ins().uextend(types::I64, b);
             let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
             let zero_means_none = self.imm32(u32::from(fix.zero_means_none));
             self.call(Call::FixChecksum, &[field, start, n, zero_means_none]);
             self.b.ins().jump(after, &[]);
-            self.b.switch_to_block(after);
+            self.enter_sealed(after);
         }
     }
 }

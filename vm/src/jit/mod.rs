@@ -22,6 +22,7 @@
 
 mod codegen;
 mod context;
+mod groups;
 
 use crate::outcome::{Decider, Final, Outcome};
 use crate::packet::Packet;
@@ -79,6 +80,8 @@ struct Native {
     module: Mutex<Option<JITModule>>,
     entry: Entry,
     code_bytes: usize,
+    /// The rule groups the code points into (see [`groups`]).
+    groups: Vec<Box<groups::Group>>,
 }
 
 impl Drop for Native {
@@ -113,7 +116,7 @@ impl Native {
         let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
         let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
+        let groups = codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
         let id = module
             .declare_function("program", Linkage::Local, &ctx.func.signature)
             .map_err(|e| JitError::Codegen(e.to_string()))?;
@@ -134,6 +137,7 @@ impl Native {
             module: Mutex::new(Some(module)),
             entry,
             code_bytes,
+            groups,
         })
     }
 }
@@ -162,6 +166,12 @@ impl JitProgram {
             _ => 0,
         };
         self.plain.code_bytes + traced
+    }
+
+    /// Number of rules the code runs as rule groups (hash lookups, see
+    /// [`groups`]) rather than one by one.
+    pub fn grouped_rules(&self) -> usize {
+        self.plain.groups.iter().map(|g| g.len()).sum()
     }
 
     /// Runs the program on `packet`, writing the result to `out` (cleared
