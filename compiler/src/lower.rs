@@ -228,11 +228,16 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     /// once the rule has settled which network protocol follows the link
     /// layer (`ip saddr A vlan id 10`, `meta protocol ip vlan id 10`).
     fn check_stacking(&self, header: HeaderId, parent: HeaderId) -> Result<(), CompileError> {
+        // A parent the rule has not placed yet is on the link layer only if
+        // it is the link header itself (`vlan` on `ether`); `vxlan` on a
+        // `udp` still to be found is not stacked on the link.
         let parent_on_link = self
             .placed
             .iter()
             .find(|(h, _)| *h == parent)
-            .is_none_or(|(_, at)| at.base == Layout::layer_base(Layer::Link));
+            .map_or(self.prog.registry().link == Some(parent), |(_, at)| {
+                at.base == Layout::layer_base(Layer::Link)
+            });
         let network = CondSubject::LayerKey(Layer::Network);
         let settled = self
             .known

@@ -7,10 +7,12 @@
 
 use crate::kernel::{Observation, RuleId};
 use anyhow::{Result, anyhow};
+use ruleset::CheckedRuleset;
+use std::path::Path;
 use std::sync::Arc;
 use switchd::config;
 use switchd::engine::Code;
-use vm::runtime::MonotonicClock;
+use vm::runtime::ManualClock;
 use vm::{InputPort, Instance, NoTrace, Outcome, Packet, Verified};
 
 /// A ruleset compiled and made runnable by both engines.
@@ -25,15 +27,26 @@ impl Engines {
     pub fn new(ruleset: &str, device: &str) -> Result<Engines> {
         let checked = ruleset::check_str("ruleset.nft", ruleset)
             .map_err(|d| anyhow!("{}", d.render(false)))?;
-        let verified = Arc::new(compiler::compile_verified(&checked).map_err(|e| {
-            anyhow!(
-                "{}",
-                compiler::error::diagnostics(&checked, e).render(false)
-            )
-        })?);
+        Engines::from_checked(&checked, device)
+    }
+
+    /// Compiles the ruleset file `path` (its includes relative to it);
+    /// frames will arrive on port `device`.
+    pub fn from_file(path: &Path, device: &str) -> Result<Engines> {
+        let checked = ruleset::check_file(path).map_err(|d| anyhow!("{}", d.render(false)))?;
+        Engines::from_checked(&checked, device)
+    }
+
+    fn from_checked(checked: &CheckedRuleset, device: &str) -> Result<Engines> {
+        let verified =
+            Arc::new(compiler::compile_verified(checked).map_err(|e| {
+                anyhow!("{}", compiler::error::diagnostics(checked, e).render(false))
+            })?);
         let port = InputPort::new(verified.program(), device, [0x02, 0, 0, 0, 0, 0x99]);
+        // A clock that stands still: rate limiters decide the same under
+        // both engines however long each takes.
         let code = |engine, verified: &Arc<Verified>| {
-            let instance = Instance::new(verified.clone(), Arc::new(MonotonicClock::new()));
+            let instance = Instance::new(verified.clone(), Arc::new(ManualClock::new(0)));
             Code::new(engine, Arc::new(instance))
         };
         Ok(Engines {
