@@ -78,6 +78,9 @@ struct Run {
     code_bytes: Option<usize>,
     /// Rules run as rule groups, hash lookups (JIT only).
     grouped_rules: Option<usize>,
+    /// Resident memory one prepared copy of the program holds (runtime
+    /// objects, and for the JIT its code pages and tables), bytes.
+    resident_bytes: usize,
     packets: u64,
     seconds: f64,
     packets_per_second: f64,
@@ -122,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let started = Instant::now();
         let code = Code::new(engine, Arc::new(instance))?;
         let prepare_ms = ms(started.elapsed());
+        let resident_bytes = resident_per_copy(engine, &verified)?;
         let (code_bytes, grouped_rules) = match &code {
             Code::Jit(jit) => (Some(jit.code_bytes()), Some(jit.grouped_rules())),
             Code::Interpreter(_) => (None, None),
@@ -136,6 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             prepare_ms,
             code_bytes,
             grouped_rules,
+            resident_bytes,
             packets,
             seconds,
             packets_per_second: packets as f64 / seconds,
@@ -204,13 +209,16 @@ fn print_report(r: &Report) {
             (Some(bytes), Some(grouped)) => format!(
                 " (jit {:.2} ms, {:.1} KiB of code, {grouped} rules in groups)",
                 run.prepare_ms,
-                bytes as f64 / 1024.0
+                bytes as f64 / 1024.0,
             ),
             _ => String::new(),
         };
         println!(
-            "{:<7} {:>12.0} packets/s {:>9.1} ns/packet{prepared}",
-            run.engine, run.packets_per_second, run.ns_per_packet
+            "{:<7} {:>12.0} packets/s {:>9.1} ns/packet, {} KiB resident{prepared}",
+            run.engine,
+            run.packets_per_second,
+            run.ns_per_packet,
+            run.resident_bytes / 1024
         );
     }
     if let [interp, jit] = &r.runs[..] {
@@ -219,6 +227,38 @@ fn print_report(r: &Report) {
             interp.ns_per_packet / jit.ns_per_packet
         );
     }
+}
+
+/// Resident memory one more prepared copy of the program holds: how much
+/// resident memory grows while [`COPIES`] more are prepared and kept,
+/// divided by their number (one copy alone is lost in allocator noise).
+fn resident_per_copy(engine: Engine, verified: &Arc<vm::Verified>) -> anyhow::Result<usize> {
+    /// Copies prepared to measure one.
+    const COPIES: usize = 16;
+    let before = resident_bytes();
+    let copies = (0..COPIES)
+        .map(|_| {
+            let instance = Instance::new(verified.clone(), Arc::new(MonotonicClock::new()));
+            Code::new(engine, Arc::new(instance))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let grown = resident_bytes().saturating_sub(before);
+    drop(copies);
+    Ok(grown / COPIES)
+}
+
+/// Resident memory of this process (`/proc/self/statm`), or 0 where that
+/// cannot be read.
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * usize::try_from(page).unwrap_or(4096)
 }
 
 fn ms(d: Duration) -> f64 {
