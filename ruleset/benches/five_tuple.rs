@@ -47,16 +47,16 @@ pub fn five_tuple_map_ruleset(n: usize) -> String {
 }
 
 /// Rule `i`: a distinct (saddr, daddr, sport, dport) over TCP or UDP.
-struct Tuple {
-    saddr: String,
-    daddr: String,
-    proto: &'static str,
-    sport: usize,
-    dport: usize,
-    verdict: &'static str,
+pub struct Tuple {
+    pub saddr: String,
+    pub daddr: String,
+    pub proto: &'static str,
+    pub sport: usize,
+    pub dport: usize,
+    pub verdict: &'static str,
 }
 
-fn tuple(i: usize) -> Tuple {
+pub fn tuple(i: usize) -> Tuple {
     Tuple {
         saddr: format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
         daddr: format!("192.168.{}.{}", (i / 251) % 256, i % 251),

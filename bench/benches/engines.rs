@@ -1,0 +1,173 @@
+//! The engines side by side, in one run: nanoseconds per packet of the
+//! interpreter, the JIT and the hand-written Rust `edge` on the `edge`
+//! mix, and of the engines on the ACLs (1,000 and 10,000 rules written one
+//! by one, and 10,000 as one verdict map), then the ratios the JIT issue
+//! states its goals in. Cells run in interleaved rounds and the medians are
+//! kept, because these machines are shared and noisy.
+//!
+//! `cargo bench -p jitswitch-bench --bench engines` (`BENCH_ROUNDS`,
+//! `BENCH_MS` per cell).
+
+use jitswitch_bench::{frames, native};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vm::jit::JitProgram;
+use vm::runtime::MonotonicClock;
+use vm::{InputPort, Instance, NoTrace, Outcome, Packet, interpreter};
+
+/// Runs one frame; the cell's engine.
+type Run<'a> = Box<dyn FnMut(&mut [u8]) + 'a>;
+
+/// A compiled ruleset and the port its frames arrive on.
+struct Loaded {
+    instance: Arc<Instance>,
+    jit: JitProgram,
+    port: InputPort,
+}
+
+fn load(file: &str, port: &str) -> Loaded {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (_, verified) = compiler::compile_file(&root.join(file))
+        .unwrap_or_else(|d| panic!("{file}: {}", d.render(false)));
+    let port = InputPort::new(verified.program(), port, [2, 0, 0, 0, 0, 0xfe]);
+    let instance = Arc::new(Instance::new(
+        Arc::new(verified),
+        Arc::new(MonotonicClock::new()),
+    ));
+    let jit = JitProgram::compile(&instance).expect("the JIT compiles it");
+    Loaded {
+        instance,
+        jit,
+        port,
+    }
+}
+
+fn interp(l: &Loaded) -> Run<'_> {
+    let mut out = Outcome::new();
+    Box::new(move |frame| {
+        let packet = Packet {
+            frame,
+            port: &l.port,
+            mark: 0,
+        };
+        interpreter::run(&l.instance, packet, &mut out, &mut NoTrace);
+        black_box(&out.verdict);
+    })
+}
+
+fn jit(l: &Loaded) -> Run<'_> {
+    let mut out = Outcome::new();
+    Box::new(move |frame| {
+        let packet = Packet {
+            frame,
+            port: &l.port,
+            mark: 0,
+        };
+        l.jit.run(packet, &mut out, &mut NoTrace);
+        black_box(&out.verdict);
+    })
+}
+
+/// Nanoseconds per packet of `run` over `frames`, round-robin, for about
+/// `budget`.
+fn measure(run: &mut Run<'_>, frames: &mut [Vec<u8>], budget: Duration) -> f64 {
+    let started = Instant::now();
+    let mut packets = 0u64;
+    while started.elapsed() < budget {
+        for _ in 0..16 {
+            for f in frames.iter_mut() {
+                run(f);
+            }
+        }
+        packets += 16 * frames.len() as u64;
+    }
+    started.elapsed().as_nanos() as f64 / packets as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    let budget = Duration::from_millis(
+        std::env::var("BENCH_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300),
+    );
+    let edge = load("examples/rulesets/edge.nft", "veth3");
+    let acl1k = load("examples/rulesets/acl-1k.nft", "veth0");
+    let acl10k = load("examples/rulesets/acl-10k.nft", "veth0");
+    let sets = load("examples/rulesets/acl-10k-sets.nft", "veth0");
+    let edge_frames: Vec<Vec<u8>> = frames::edge().into_iter().map(|f| f.bytes).collect();
+    let acl_frames: Vec<Vec<u8>> = frames::acl(10_000, jitswitch_bench::acl::tuple)
+        .into_iter()
+        .map(|f| f.bytes)
+        .collect();
+    let acl1k_frames: Vec<Vec<u8>> = frames::acl(1_000, jitswitch_bench::acl::tuple)
+        .into_iter()
+        .map(|f| f.bytes)
+        .collect();
+    let mut state = native::Edge::default();
+    let hand: Run<'_> = Box::new(|frame| {
+        black_box(native::edge(&mut state, frame, native::Port::Veth3));
+    });
+    let mut cells: Vec<(&str, Run<'_>, Vec<Vec<u8>>)> = vec![
+        ("edge interp", interp(&edge), edge_frames.clone()),
+        ("edge jit", jit(&edge), edge_frames.clone()),
+        ("edge native", hand, edge_frames),
+        ("acl-1k interp", interp(&acl1k), acl1k_frames.clone()),
+        ("acl-1k jit", jit(&acl1k), acl1k_frames),
+        ("acl-10k interp", interp(&acl10k), acl_frames.clone()),
+        ("acl-10k jit", jit(&acl10k), acl_frames.clone()),
+        ("acl-10k-sets interp", interp(&sets), acl_frames.clone()),
+        ("acl-10k-sets jit", jit(&sets), acl_frames),
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); cells.len()];
+    for round in 0..rounds {
+        for (i, (_, run, frames)) in cells.iter_mut().enumerate() {
+            times[i].push(measure(run, frames, budget));
+        }
+        eprintln!("round {} of {rounds} done", round + 1);
+    }
+    let ns: Vec<f64> = times.into_iter().map(median).collect();
+    println!("{:<22} {:>12}", "cell (median)", "ns/packet");
+    for ((name, _, _), t) in cells.iter().zip(&ns) {
+        println!("{name:<22} {t:>12.1}");
+    }
+    let at = |name: &str| {
+        ns[cells
+            .iter()
+            .position(|(n, _, _)| *n == name)
+            .expect("a cell")]
+    };
+    println!();
+    println!("ratios (goal in brackets)");
+    println!(
+        "  edge: interp / jit          {:>7.2}x  [>= 5]",
+        at("edge interp") / at("edge jit")
+    );
+    println!(
+        "  edge: jit / native          {:>7.2}x  [<= 1.5]",
+        at("edge jit") / at("edge native")
+    );
+    println!(
+        "  acl-10k-sets jit / edge jit {:>7.2}x  [<= 2]",
+        at("acl-10k-sets jit") / at("edge jit")
+    );
+    println!(
+        "  acl-10k jit / edge jit      {:>7.2}x",
+        at("acl-10k jit") / at("edge jit")
+    );
+    println!(
+        "  acl-10k: interp / jit       {:>7.0}x",
+        at("acl-10k interp") / at("acl-10k jit")
+    );
+}
