@@ -1,6 +1,6 @@
 //! The engines side by side, in one run: nanoseconds per packet of the
-//! interpreter, the JIT and the hand-written Rust `edge` on the `edge`
-//! mix, and of the engines on the ACLs (1,000 and 10,000 rules written one
+//! interpreter, the JIT, the hand-written Rust `edge` and the same logic as
+//! an eBPF program under rbpf (interpreter and JIT) on the `edge` mix, and of the engines on the ACLs (1,000 and 10,000 rules written one
 //! by one, and 10,000 as one verdict map), then the ratios the JIT issue
 //! states its goals in. Cells run in interleaved rounds and the medians are
 //! kept, because these machines are shared and noisy.
@@ -9,7 +9,7 @@
 //! `BENCH_MS` per cell). Run any other way (as a test target), it does
 //! nothing.
 
-use jitswitch_bench::{frames, native};
+use jitswitch_bench::{ebpf, frames, native};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
@@ -125,10 +125,26 @@ fn main() {
     let hand: Run<'_> = Box::new(|frame| {
         black_box(native::edge(&mut state, frame, native::Port::Veth3));
     });
+    let code = ebpf::bytecode();
+    let rbpf_interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    let mut rbpf_jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    rbpf_jit.jit_compile().expect("rbpf's JIT compiles it");
+    let peer_interp: Run<'_> = Box::new(|frame| {
+        let mut m = ebpf::mbuff(frame, native::Port::Veth3);
+        black_box(rbpf_interp.execute_program(frame, &mut m).expect("runs"));
+    });
+    let peer_jit: Run<'_> = Box::new(|frame| {
+        let mut m = ebpf::mbuff(frame, native::Port::Veth3);
+        // SAFETY: the program checks every packet access against
+        // `data_end` (`bench/tests/baselines.rs` runs it on every frame).
+        black_box(unsafe { rbpf_jit.execute_program_jit(frame, &mut m) }.expect("runs"));
+    });
     let mut cells: Vec<(&str, Run<'_>, Vec<Vec<u8>>)> = vec![
         ("edge interp", interp(&edge), edge_frames.clone()),
         ("edge jit", jit(&edge), edge_frames.clone()),
-        ("edge native", hand, edge_frames),
+        ("edge native", hand, edge_frames.clone()),
+        ("edge rbpf interp", peer_interp, edge_frames.clone()),
+        ("edge rbpf jit", peer_jit, edge_frames),
         ("acl-1k interp", interp(&acl1k), acl1k_frames.clone()),
         ("acl-1k jit", jit(&acl1k), acl1k_frames),
         ("acl-10k interp", interp(&acl10k), acl_frames.clone()),
@@ -163,6 +179,14 @@ fn main() {
     println!(
         "  edge: jit / native          {:>7.2}x  [<= 1.5]",
         at("edge jit") / at("edge native")
+    );
+    println!(
+        "  edge: rbpf interp / jit     {:>7.2}x  [> 1]",
+        at("edge rbpf interp") / at("edge jit")
+    );
+    println!(
+        "  edge: rbpf jit / jit        {:>7.2}x  [> 1]",
+        at("edge rbpf jit") / at("edge jit")
     );
     println!(
         "  acl-10k-sets jit / edge jit {:>7.2}x  [<= 2]",

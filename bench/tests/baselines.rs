@@ -53,3 +53,46 @@ fn native_edge_agrees_with_the_interpreter() {
         }
     }
 }
+
+#[test]
+fn ebpf_edge_agrees_with_the_native_edge() {
+    let code = jitswitch_bench::ebpf::bytecode();
+    let interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    let mut jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    jit.jit_compile().expect("rbpf's JIT compiles the program");
+    let mut state = native::Edge::default();
+    for name in ["veth1", "veth2", "veth3", "eth0"] {
+        let port = native::Port::named(name);
+        for frame in frames::edge() {
+            let what = format!("{} on {name}", frame.what);
+            let mut want_frame = frame.bytes.clone();
+            let want = native::edge(&mut state, &mut want_frame, port);
+            let mut a = frame.bytes.clone();
+            let mut m = jitswitch_bench::ebpf::mbuff(&mut a, port);
+            let r = interp.execute_program(&mut a, &mut m).expect("runs");
+            assert_eq!(
+                jitswitch_bench::ebpf::decision(r),
+                want,
+                "{what} (rbpf interpreter)"
+            );
+            assert_eq!(
+                a, want_frame,
+                "{what} (rbpf interpreter): the frame after the writes"
+            );
+            let mut b = frame.bytes.clone();
+            let mut m = jitswitch_bench::ebpf::mbuff(&mut b, port);
+            // SAFETY: the program checks every packet access against
+            // `data_end` and touches only its mbuff and stack otherwise.
+            let r = unsafe { jit.execute_program_jit(&mut b, &mut m) }.expect("runs");
+            assert_eq!(
+                jitswitch_bench::ebpf::decision(r),
+                want,
+                "{what} (rbpf JIT)"
+            );
+            assert_eq!(
+                b, want_frame,
+                "{what} (rbpf JIT): the frame after the writes"
+            );
+        }
+    }
+}
