@@ -1,6 +1,8 @@
 //! Several threads run the same program over the same counters and sets
 //! while another thread adds and deletes set elements: counters equal the
-//! packets run, exactly, and lookups of elements nobody touches never miss.
+//! packets run, exactly, and lookups of elements nobody touches never miss;
+//! under the interpreter and under the JIT (whose code holds the elements
+//! of small sets until they change).
 
 mod common;
 
@@ -8,10 +10,11 @@ use common::{Engine, Interp, base_chain, load, lookup, program, rule, v, verdict
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use vm::jit::JitProgram;
 use vm::runtime::MonotonicClock;
 use vm::{
-    CounterDecl, CounterId, Final, InputPort, Insn, Instance, Outcome, Packet, Policy, SetDecl,
-    SetElem, SetId, SetKind, Verdict, verify,
+    CounterDecl, CounterId, Final, InputPort, Insn, Instance, NoTrace, Outcome, Packet, Policy,
+    SetDecl, SetElem, SetId, SetKind, Verdict, verify,
 };
 
 const THREADS: usize = 4;
@@ -24,8 +27,34 @@ fn exact(x: u16) -> SetElem {
     }
 }
 
+/// Runs one packet.
+type Run = dyn Fn(&Arc<Instance>, Packet<'_>, &mut Outcome) + Send + Sync;
+
 #[test]
 fn counters_are_exact_while_sets_change() {
+    exact_while_sets_change(100, 1000, Arc::new(|i, p, o| Interp.run(i, p, o)));
+}
+
+/// The same under the JIT, with a set small enough to be compiled into the
+/// code: packets use the compiled elements until the first change and look
+/// up after it.
+#[test]
+fn counters_are_exact_while_sets_change_under_the_jit() {
+    let compiled: Arc<std::sync::OnceLock<JitProgram>> = Arc::default();
+    exact_while_sets_change(
+        6,
+        8,
+        Arc::new(move |i, p, o| {
+            compiled
+                .get_or_init(|| JitProgram::compile(i).expect("compiles"))
+                .run(p, o, &mut NoTrace)
+        }),
+    );
+}
+
+/// `stable` elements (1..=stable) stay in the set while a thread adds and
+/// deletes `churn` others (1000..1000 + churn) over and over.
+fn exact_while_sets_change(stable: u16, churned: u16, run: Arc<Run>) {
     // Rule 0 counts every packet twice over (two counter statements);
     // rule 1 accepts frames whose first two bytes are in the set, counting
     // them; the policy drops the rest.
@@ -58,30 +87,40 @@ fn counters_are_exact_while_sets_change() {
             name: format!("c{i}"),
         })
         .collect();
-    // 1..=100 stay in the set; the churn thread adds and deletes 1000..2000.
+    // 1..=stable stay in the set; the churn thread adds and deletes the rest.
     p.sets = vec![SetDecl {
         name: "s".into(),
         key: vec![2],
         kind: SetKind::Hash,
-        elements: (1..=100).map(exact).collect(),
+        elements: (1..=stable).map(exact).collect(),
     }];
     let instance = Arc::new(Instance::new(
         Arc::new(verify(p).unwrap()),
         Arc::new(MonotonicClock::new()),
     ));
+    // Compile (for the JIT) before the churn starts.
+    run(
+        &instance,
+        Packet {
+            frame: &mut [0, 0, 0, 0],
+            port: &InputPort::unnamed(),
+            mark: 0,
+        },
+        &mut Outcome::new(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let churn = {
         let (instance, stop) = (instance.clone(), stop.clone());
         thread::spawn(move || {
             let mut changes = 0u64;
             loop {
-                for x in 1000..2000 {
+                for x in 1000..1000 + churned {
                     instance.add_set_element(SetId(0), exact(x)).unwrap();
                 }
-                for x in 1000..2000 {
+                for x in 1000..1000 + churned {
                     assert!(instance.delete_set_element(SetId(0), &exact(x)).unwrap());
                 }
-                changes += 2000;
+                changes += 2 * u64::from(churned);
                 if stop.load(Ordering::Relaxed) {
                     break changes;
                 }
@@ -90,7 +129,7 @@ fn counters_are_exact_while_sets_change() {
     };
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
-            let instance = instance.clone();
+            let (instance, run) = (instance.clone(), run.clone());
             thread::spawn(move || {
                 let port = InputPort::unnamed();
                 let mut out = Outcome::new();
@@ -98,12 +137,12 @@ fn counters_are_exact_while_sets_change() {
                 for n in 0..PACKETS {
                     // Even packets carry a stable element, odd ones a churned one.
                     let key: u16 = if n % 2 == 0 {
-                        1 + (n % 100) as u16
+                        1 + (n % usize::from(stable)) as u16
                     } else {
-                        1000 + ((n + t) % 1000) as u16
+                        1000 + ((n + t) % usize::from(churned)) as u16
                     };
                     let mut frame = [key.to_be_bytes()[0], key.to_be_bytes()[1], 0, 0];
-                    Interp.run(
+                    run(
                         &instance,
                         Packet {
                             frame: &mut frame,
@@ -124,7 +163,7 @@ fn counters_are_exact_while_sets_change() {
     let accepted: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
     stop.store(true, Ordering::Relaxed);
     let changes = churn.join().unwrap();
-    let total = (THREADS * PACKETS) as u64;
+    let total = (THREADS * PACKETS) as u64 + 1;
     for c in [0, 1] {
         let got = instance.counter(CounterId(c)).unwrap().get();
         assert_eq!((got.packets, got.bytes), (total, 4 * total), "counter {c}");
@@ -132,6 +171,7 @@ fn counters_are_exact_while_sets_change() {
     let matched = instance.counter(CounterId(2)).unwrap().get();
     assert_eq!(matched.packets, accepted as u64);
     assert!(accepted >= THREADS * PACKETS / 2);
+    // The first packet (the one that compiled) was not in the set.
     assert!(changes > 0);
-    assert_eq!(instance.set(SetId(0)).unwrap().len(), 100);
+    assert_eq!(instance.set(SetId(0)).unwrap().len(), usize::from(stable));
 }

@@ -36,7 +36,7 @@ use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
 };
-use crate::program::{MapData, Policy, Program, Rule};
+use crate::program::{MapData, MapValue, Policy, Program, Rule, SetElem};
 use crate::runtime::Instance;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -46,6 +46,11 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::mem::offset_of;
+use std::sync::atomic::AtomicU64;
+
+/// Tables of at most this many elements are compiled into the code (and
+/// looked up at run time only after they change).
+const INLINE_TABLE_LIMIT: usize = 16;
 
 /// The absent-base marker, as the interpreter uses it.
 const ABSENT: i64 = u32::MAX as i64;
@@ -615,11 +620,29 @@ impl Translator<'_, '_> {
                 self.guard_unless(inside, *negate, brk);
             }
             Insn::Lookup { src, set, negate } => {
-                let regs = self.instance.set(*set).map_or(0, |s| s.layout().regs());
-                self.to_scratch(*src, regs);
-                let found = self.call_id(Call::Lookup, u32::from(set.0));
-                let found = self.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0);
-                self.guard_unless(found, *negate, brk);
+                let table = self.instance.set(*set);
+                let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
+                let (table, set) = (table, *set);
+                let found = self.with_inline_elements(
+                    table.map(|t| (t.generation(), t.layout().widths())),
+                    inline,
+                    *src,
+                    &[types::I8],
+                    |t, hits| {
+                        let mut inside = t.b.ins().iconst(types::I8, 0);
+                        for (hit, ()) in hits {
+                            inside = t.b.ins().bor(inside, hit);
+                        }
+                        vec![inside]
+                    },
+                    |t| {
+                        let regs = table.map_or(0, |s| s.layout().regs());
+                        t.to_scratch(*src, regs);
+                        let found = t.call_id(Call::Lookup, u32::from(set.0));
+                        vec![t.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0)]
+                    },
+                );
+                self.guard_unless(found[0], *negate, brk);
             }
             Insn::MapLookup { src, map, dst } => {
                 let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
@@ -636,12 +659,39 @@ impl Translator<'_, '_> {
                 }
             }
             Insn::VmapLookup { src, map } => {
-                let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
-                self.to_scratch(*src, regs);
-                let found = self.call_id(Call::VmapLookup, u32::from(map.0));
-                let code = self.b.ins().ireduce(types::I32, found);
-                let arg = self.b.ins().ushr_imm_u(found, 32);
-                let arg = self.b.ins().ireduce(types::I32, arg);
+                let table = self.instance.map(*map);
+                let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
+                let map = *map;
+                let found = self.with_inline_elements(
+                    table.map(|t| (t.generation(), t.layout().widths())),
+                    inline,
+                    *src,
+                    &[types::I32, types::I32],
+                    |t, hits| {
+                        let mut code = t.imm32(0);
+                        let mut arg = t.imm32(0);
+                        // Map elements never overlap: at most one hits.
+                        for (hit, data) in hits {
+                            if let MapValue::Verdict(v) = data {
+                                let (c, a) = context::encode(v);
+                                let (c, a) = (t.imm32(c), t.imm32(a));
+                                code = t.b.ins().select(hit, c, code);
+                                arg = t.b.ins().select(hit, a, arg);
+                            }
+                        }
+                        vec![code, arg]
+                    },
+                    |t| {
+                        let regs = table.map_or(0, |m| m.layout().regs());
+                        t.to_scratch(*src, regs);
+                        let found = t.call_id(Call::VmapLookup, u32::from(map.0));
+                        let code = t.b.ins().ireduce(types::I32, found);
+                        let arg = t.b.ins().ushr_imm_u(found, 32);
+                        let arg = t.b.ins().ireduce(types::I32, arg);
+                        vec![code, arg]
+                    },
+                );
+                let (code, arg) = (found[0], found[1]);
                 self.guard(code, brk);
                 let rule = self.imm32(at.rule as u32);
                 self.dynamic_verdict(code, arg, at, rule);
@@ -865,6 +915,84 @@ struct Here {
 
 /// Building blocks of the translation.
 impl Translator<'_, '_> {
+    /// A lookup in a runtime table, with the table's elements compiled in
+    /// when it was small (`inline`: its generation and elements): while the
+    /// table's generation is still that one, `inlined` combines, per
+    /// element, whether the key in registers from `src` lies in it (and the
+    /// element's data); after a change, `called` looks up at run time. Both
+    /// give values of `types`; returns the values of whichever ran.
+    #[allow(clippy::too_many_arguments, reason = "the two ways of one lookup")]
+    fn with_inline_elements<D>(
+        &mut self,
+        table: Option<(&AtomicU64, &[u8])>,
+        inline: Option<(u64, Vec<(SetElem, D)>)>,
+        src: Reg,
+        types: &[Type],
+        inlined: impl FnOnce(&mut Self, Vec<(Value, D)>) -> Vec<Value>,
+        called: impl FnOnce(&mut Self) -> Vec<Value>,
+    ) -> Vec<Value> {
+        let (Some((generation, widths)), Some((compiled, elems))) = (table, inline) else {
+            return called(self);
+        };
+        let (fast, slow, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let address = self
+            .b
+            .ins()
+            .iconst(types::I64, generation as *const AtomicU64 as i64);
+        // An aligned 8-byte load is atomic on the hosts Cranelift supports;
+        // a change bumps the generation after its snapshot is in place.
+        let now = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), address, 0);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, now, compiled as i64);
+        self.b.ins().brif(same, fast, &[], slow, &[]);
+        self.enter_sealed(fast);
+        let hits = elems
+            .into_iter()
+            .map(|(elem, data)| (self.elem_holds(src, widths, &elem), data))
+            .collect();
+        let values = inlined(self, hits);
+        let args: Vec<BlockArg> = values.into_iter().map(BlockArg::Value).collect();
+        self.b.ins().jump(done, &args);
+        self.enter_sealed(slow);
+        let values = called(self);
+        let args: Vec<BlockArg> = values.into_iter().map(BlockArg::Value).collect();
+        self.b.ins().jump(done, &args);
+        for ty in types {
+            self.b.append_block_param(done, *ty);
+        }
+        self.enter_sealed(done);
+        self.b.block_params(done).to_vec()
+    }
+
+    /// Whether the key in registers from `src`, of components `widths`
+    /// bytes wide (each from a new register), lies in `elem`.
+    fn elem_holds(&mut self, src: Reg, widths: &[u8], elem: &SetElem) -> Value {
+        let mut at = usize::from(src.0);
+        let mut holds: Option<Value> = None;
+        for ((w, low), high) in widths.iter().zip(&elem.low).zip(&elem.high) {
+            let w = usize::from(*w);
+            let v = self.packed_reg(Reg(at as u8), w);
+            let hit = if low == high {
+                let c = self.packed_const(low);
+                self.b.ins().icmp(IntCC::Equal, v, c)
+            } else {
+                self.in_range(v, low, high)
+            };
+            holds = Some(match holds {
+                Some(h) => self.b.ins().band(h, hit),
+                None => hit,
+            });
+            at += chunks_for(w);
+        }
+        holds.unwrap_or_else(|| self.b.ins().iconst(types::I8, 1))
+    }
+
     /// An `i32` constant.
     fn imm32(&mut self, n: u32) -> Value {
         self.b.ins().iconst(types::I32, i64::from(n))

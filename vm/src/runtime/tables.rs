@@ -24,6 +24,7 @@ use crate::program::{MapData, MapValue, SetElem, SetKind};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
@@ -147,6 +148,10 @@ pub struct Table<D> {
     /// Sets merge overlapping intervals; maps refuse them.
     merge_overlaps: bool,
     snapshot: ArcSwap<Snapshot<D>>,
+    /// Bumped after every change is in place: code that compiled the
+    /// elements of one generation in (the JIT, for small tables) uses them
+    /// while the generation is the same, and looks up otherwise.
+    generation: AtomicU64,
     writer: Mutex<()>,
 }
 
@@ -186,6 +191,7 @@ impl<D: Clone> Table<D> {
             layout,
             merge_overlaps,
             snapshot: ArcSwap::from_pointee(Snapshot { elems: map, index }),
+            generation: AtomicU64::new(0),
             writer: Mutex::new(()),
         })
     }
@@ -204,6 +210,7 @@ impl<D: Clone> Table<D> {
                 elems: BTreeMap::new(),
                 index,
             }),
+            generation: AtomicU64::new(0),
             writer: Mutex::new(()),
         }
     }
@@ -294,7 +301,29 @@ impl<D: Clone> Table<D> {
         let result = edit(&mut elems);
         let index = build_index(&self.layout, self.merge_overlaps, &elems)?;
         self.snapshot.store(Arc::new(Snapshot { elems, index }));
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(result)
+    }
+
+    /// The change counter (see the field's docs).
+    pub(crate) fn generation(&self) -> &AtomicU64 {
+        &self.generation
+    }
+
+    /// The elements and the generation they belong to, when there are at
+    /// most `limit` of them and no change raced the reading.
+    pub(crate) fn small_snapshot(&self, limit: usize) -> Option<(u64, Vec<(SetElem, D)>)> {
+        let before = self.generation.load(Ordering::Acquire);
+        let snapshot = self.snapshot.load();
+        if snapshot.elems.len() > limit {
+            return None;
+        }
+        let elems = snapshot
+            .elems
+            .iter()
+            .map(|(e, d)| (e.clone(), d.clone()))
+            .collect();
+        (self.generation.load(Ordering::Acquire) == before).then_some((before, elems))
     }
 }
 
