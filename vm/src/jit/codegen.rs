@@ -36,6 +36,7 @@ use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
 };
+use crate::packet::InputPort;
 use crate::program::{MapData, MapValue, Policy, Program, Rule, SetElem};
 use crate::runtime::Instance;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -504,12 +505,14 @@ impl Translator<'_, '_> {
                 }
                 Meta::Iif => self.def_reg(*dst, 0, self.port_id),
                 Meta::IifName | Meta::IifAddr => {
-                    let (offset, n) = match meta {
-                        Meta::IifName => (offset_of!(Context, iif_name), 4),
-                        _ => (offset_of!(Context, iif_addr), 2),
+                    // Straight from the port's bytes, as a packet load.
+                    let (offset, len) = match meta {
+                        Meta::IifName => (offset_of!(InputPort, name), 16),
+                        _ => (offset_of!(InputPort, addr), 6),
                     };
-                    for j in 0..n {
-                        let v = self.ctx_load(types::I32, offset + 4 * j);
+                    let port = self.ctx_load(types::I64, offset_of!(Context, port));
+                    for (j, w) in chunk_widths(len).enumerate() {
+                        let v = self.load_be(port, (offset + 4 * j) as i32, w);
                         self.def_reg(*dst, j, v);
                     }
                 }
@@ -577,9 +580,18 @@ impl Translator<'_, '_> {
                 self.def_reg(*dst, 0, v);
             }
             Insn::Cmp { src, op, value } => {
-                let r = self.packed_reg(*src, value.len());
-                let c = self.packed_const(value);
-                let ok = self.b.ins().icmp(cond(*op), r, c);
+                let ok = match op {
+                    CmpOp::Eq => self.equals(*src, value),
+                    CmpOp::Ne => {
+                        let eq = self.equals(*src, value);
+                        self.b.ins().bxor_imm_u(eq, 1)
+                    }
+                    _ => {
+                        let r = self.packed_reg(*src, value.len());
+                        let c = self.packed_const(value);
+                        self.b.ins().icmp(cond(*op), r, c)
+                    }
+                };
                 self.guard(ok, brk);
             }
             Insn::CmpReg { a, op, b } => {
@@ -603,8 +615,7 @@ impl Translator<'_, '_> {
                 let mut inside: Option<Value> = None;
                 for (low, high) in list {
                     let hit = if low == high {
-                        let c = self.packed_const(low);
-                        self.b.ins().icmp(IntCC::Equal, r, c)
+                        self.equals(*src, low)
                     } else {
                         self.in_range(r, low, high)
                     };
@@ -977,11 +988,10 @@ impl Translator<'_, '_> {
         let mut holds: Option<Value> = None;
         for ((w, low), high) in widths.iter().zip(&elem.low).zip(&elem.high) {
             let w = usize::from(*w);
-            let v = self.packed_reg(Reg(at as u8), w);
             let hit = if low == high {
-                let c = self.packed_const(low);
-                self.b.ins().icmp(IntCC::Equal, v, c)
+                self.equals(Reg(at as u8), low)
             } else {
+                let v = self.packed_reg(Reg(at as u8), w);
                 self.in_range(v, low, high)
             };
             holds = Some(match holds {
@@ -1144,6 +1154,24 @@ impl Translator<'_, '_> {
             });
         }
         acc.unwrap_or_else(|| self.zero(ty))
+    }
+
+    /// Whether the value in registers from `r` equals `value`, chunk by
+    /// chunk in 32 bits (cheaper than comparing the packed 128-bit value).
+    fn equals(&mut self, r: Reg, value: &Const) -> Value {
+        let mut diff: Option<Value> = None;
+        for (j, c) in value.to_chunks().into_iter().enumerate() {
+            let v = self.reg(r, j);
+            let d = self.b.ins().bxor_imm_u(v, i64::from(c));
+            diff = Some(match diff {
+                Some(acc) => self.b.ins().bor(acc, d),
+                None => d,
+            });
+        }
+        match diff {
+            Some(d) => self.b.ins().icmp_imm_u(IntCC::Equal, d, 0),
+            None => self.b.ins().iconst(types::I8, 1),
+        }
     }
 
     /// A constant packed like [`Self::packed_reg`].

@@ -21,7 +21,7 @@ use crate::insn::{
     ChainId, CounterId, LimitId, MAX_VALUE_BYTES, MapId, NUM_REGS, PortId, SetId, Verdict,
 };
 use crate::outcome::{Edit, LogRef, Outcome};
-use crate::packet::Packet;
+use crate::packet::{InputPort, Packet};
 use crate::program::{MapValue, Policy};
 use crate::runtime::Instance;
 use crate::trace::{RuleResult, Tracer};
@@ -57,10 +57,8 @@ pub(crate) struct Context {
     pub decider_chain: u32,
     /// The deciding rule's index in its chain.
     pub decider_rule: u32,
-    /// The input port's name as four register chunks.
-    pub iif_name: [u32; 4],
-    /// The input port's address as two register chunks.
-    pub iif_addr: [u32; 2],
+    /// The input port (native code reads its name and address).
+    pub port: *const InputPort,
     /// Register chunks passed to and from the runtime functions: lookup
     /// keys, map values, the bytes of a store.
     pub scratch: [u32; NUM_REGS],
@@ -88,15 +86,6 @@ impl Context {
         out: &mut Outcome,
         tracer: &mut T,
     ) -> Context {
-        let chunks = |bytes: &[u8], into: &mut [u32]| {
-            for (c, b) in into.iter_mut().zip(bytes.chunks(4)) {
-                *c = b.iter().fold(0, |acc, x| acc << 8 | u32::from(*x));
-            }
-        };
-        let mut iif_name = [0; 4];
-        chunks(&packet.port.name, &mut iif_name);
-        let mut iif_addr = [0; 2];
-        chunks(&packet.port.addr, &mut iif_addr);
         Context {
             len: (packet.frame.len() as u64).min(MAX_FRAME),
             frame: packet.frame.as_mut_ptr(),
@@ -107,8 +96,7 @@ impl Context {
             decider_kind: 0,
             decider_chain: 0,
             decider_rule: 0,
-            iif_name,
-            iif_addr,
+            port: packet.port,
             scratch: [0; NUM_REGS],
             old: [0; MAX_VALUE_BYTES],
             instance,
