@@ -2,7 +2,7 @@
 //! program, as a listing or as RON.
 
 use anyhow::Context;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +40,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             vm::saved::to_ron_pretty(verified.program()).context("serialising the program")?
         }
     };
-    print!("{text}");
-    Ok(ExitCode::SUCCESS)
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the program")
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
