@@ -40,7 +40,8 @@ pub struct Report {
     pub agree: usize,
     /// Pairs in a documented difference, by difference: (agree, pairs).
     pub documented: std::collections::BTreeMap<Difference, (usize, usize)>,
-    /// Generated rules nft refused (left out of the comparison).
+    /// Generated rules nft refused, or aborted on (left out of the
+    /// comparison).
     pub nft_rejected: Vec<String>,
     /// Generated rules nft accepted but could not list back (left out).
     pub nft_unlistable: Vec<String>,
@@ -239,7 +240,21 @@ pub fn run_seed(
     let candidates = rules::generate(&mut rng, &frames, rules);
     let text = rules::ruleset(&candidates, crate::kernel::DEVICE).text;
     // Lines 1-3 of the file are the table and chain headers.
-    let rejected = oracle.rejected_lines(&text)?;
+    let rejected = match oracle.rejected_lines(&text) {
+        Ok(lines) => lines,
+        // nft 1.0.6 can abort on a rule (an assertion in its dependency
+        // resolution) instead of refusing it: find such rules one by one
+        // and leave them out as refused.
+        Err(_) => candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| {
+                let one = rules::ruleset(std::slice::from_ref(*rule), crate::kernel::DEVICE);
+                !matches!(oracle.rejected_lines(&one.text), Ok(lines) if lines.is_empty())
+            })
+            .map(|(i, _)| i + 4)
+            .collect(),
+    };
     let mut kept = Vec::new();
     for (i, rule) in candidates.into_iter().enumerate() {
         if rejected.contains(&(i + 4)) {
