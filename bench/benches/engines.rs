@@ -172,32 +172,26 @@ fn main() {
     };
     println!();
     println!("ratios (goal in brackets)");
-    println!(
-        "  edge: interp / jit          {:>7.2}x  [>= 5]",
-        at("edge interp") / at("edge jit")
-    );
-    println!(
-        "  edge: jit / native          {:>7.2}x  [<= 1.5]",
-        at("edge jit") / at("edge native")
-    );
-    println!(
-        "  edge: rbpf interp / jit     {:>7.2}x  [> 1]",
-        at("edge rbpf interp") / at("edge jit")
-    );
-    println!(
-        "  edge: rbpf jit / jit        {:>7.2}x  [> 1]",
-        at("edge rbpf jit") / at("edge jit")
-    );
-    println!(
-        "  acl-10k-sets jit / edge jit {:>7.2}x  [<= 2]",
-        at("acl-10k-sets jit") / at("edge jit")
-    );
-    println!(
-        "  acl-10k jit / edge jit      {:>7.2}x",
-        at("acl-10k jit") / at("edge jit")
-    );
-    println!(
-        "  acl-10k: interp / jit       {:>7.0}x",
-        at("acl-10k interp") / at("acl-10k jit")
-    );
+    let ratios = [
+        ("edge: interp / jit", "edge interp", "edge jit", "[>= 5]"),
+        ("edge: jit / native", "edge jit", "edge native", "[<= 1.5]"),
+        (
+            "edge: rbpf interp / jit",
+            "edge rbpf interp",
+            "edge jit",
+            "[> 1]",
+        ),
+        ("edge: rbpf jit / jit", "edge rbpf jit", "edge jit", "[> 1]"),
+        (
+            "acl-10k-sets jit / edge jit",
+            "acl-10k-sets jit",
+            "edge jit",
+            "[<= 2]",
+        ),
+        ("acl-10k jit / edge jit", "acl-10k jit", "edge jit", ""),
+        ("acl-10k: interp / jit", "acl-10k interp", "acl-10k jit", ""),
+    ];
+    for (label, a, b, goal) in ratios {
+        println!("  {label:<28} {:>9.2}x  {goal}", at(a) / at(b));
+    }
 }

@@ -380,6 +380,30 @@ pub enum Insn {
 }
 
 impl Insn {
+    /// True for instructions whose only effects are the registers they
+    /// write and whether the rule goes on (loads, arithmetic, compares,
+    /// lookups); the others change the packet, the runtime objects, the
+    /// parse state or the outcome.
+    pub fn is_pure(&self) -> bool {
+        matches!(
+            self,
+            Insn::Load { .. }
+                | Insn::LoadBase { .. }
+                | Insn::LoadKey { .. }
+                | Insn::LoadMeta { .. }
+                | Insn::Imm { .. }
+                | Insn::Bitwise { .. }
+                | Insn::Shift { .. }
+                | Insn::Alu { .. }
+                | Insn::Cmp { .. }
+                | Insn::CmpReg { .. }
+                | Insn::Range { .. }
+                | Insn::InList { .. }
+                | Insn::Lookup { .. }
+                | Insn::MapLookup { .. }
+        )
+    }
+
     /// The instruction's mnemonic, as listings print it.
     pub fn mnemonic(&self) -> &'static str {
         match self {

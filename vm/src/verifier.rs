@@ -626,24 +626,7 @@ impl Checker<'_> {
                     what: insn.mnemonic(),
                 });
             }
-            let side_effect = !parse_only
-                && !matches!(
-                    insn,
-                    Insn::Load { .. }
-                        | Insn::LoadBase { .. }
-                        | Insn::LoadKey { .. }
-                        | Insn::LoadMeta { .. }
-                        | Insn::Imm { .. }
-                        | Insn::Bitwise { .. }
-                        | Insn::Shift { .. }
-                        | Insn::Alu { .. }
-                        | Insn::Cmp { .. }
-                        | Insn::CmpReg { .. }
-                        | Insn::Range { .. }
-                        | Insn::InList { .. }
-                        | Insn::Lookup { .. }
-                        | Insn::MapLookup { .. }
-                );
+            let side_effect = !parse_only && !insn.is_pure();
             if side_effect && in_parse {
                 return Err(VerifyError::NotInParse {
                     at,

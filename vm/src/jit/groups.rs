@@ -123,24 +123,7 @@ fn split<'a>(insns: &'a [Insn], instance: &Instance) -> Option<(&'a [Insn], Tail
         }
         _ => (None, rest),
     };
-    let pure = body.iter().all(|i| {
-        matches!(
-            i,
-            Insn::Load { .. }
-                | Insn::LoadBase { .. }
-                | Insn::LoadKey { .. }
-                | Insn::LoadMeta { .. }
-                | Insn::Imm { .. }
-                | Insn::Bitwise { .. }
-                | Insn::Shift { .. }
-                | Insn::Alu { .. }
-                | Insn::Cmp { .. }
-                | Insn::CmpReg { .. }
-                | Insn::Range { .. }
-                | Insn::InList { .. }
-                | Insn::Lookup { .. }
-        )
-    });
+    let pure = body.iter().all(Insn::is_pure);
     let keyed = body.iter().any(is_key);
     let (code, arg) = context::encode(*v);
     (pure && keyed).then_some((
