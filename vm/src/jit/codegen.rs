@@ -46,12 +46,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use std::collections::HashMap;
 use std::mem::offset_of;
 use std::sync::atomic::AtomicU64;
-
-/// Most packet loads made once for all rules (see [`cached_loads`]).
-const MAX_CACHED_LOADS: usize = 24;
 
 /// Tables of at most this many elements are compiled into the code (and
 /// looked up at run time only after they change).
@@ -182,7 +178,6 @@ pub(super) fn translate(
         keys,
         present,
         fixed: None,
-        loads: HashMap::new(),
         mark,
         depth,
         entry,
@@ -228,10 +223,6 @@ struct Translator<'a, 'f> {
     bases: [Variable; NUM_BASES],
     keys: [Variable; NUM_KEYS],
     present: [Variable; NUM_KEYS],
-    /// Packet loads made once after the parse section for every rule that
-    /// needs them (see [`cached_loads`]): whether the bytes are in the
-    /// frame, and their chunks.
-    loads: HashMap<(BaseId, u16, u8), (Value, Vec<Value>)>,
     /// Bases and keys as values, once the chains are being translated.
     fixed: Option<Fixed>,
     mark: Variable,
@@ -316,28 +307,6 @@ impl Translator<'_, '_> {
             present: std::array::from_fn(|i| self.b.use_var(self.present[i])),
         };
         self.fixed = Some(fixed);
-        for (base, offset, len) in cached_loads(program, entries.len()) {
-            let b = self.base(base);
-            let b = self.b.ins().uextend(types::I64, b);
-            let end = self
-                .b
-                .ins()
-                .iadd_imm_u(b, i64::from(offset) + i64::from(len));
-            let ok = self
-                .b
-                .ins()
-                .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
-            let start = self.b.ins().iadd_imm_u(b, i64::from(offset));
-            let addr = self.b.ins().iadd(self.frame, start);
-            // Out of the frame, read harmless bytes (the context's) instead;
-            // rules check `ok` before they use the value.
-            let addr = self.b.ins().select(ok, addr, self.ctx);
-            let chunks = chunk_widths(usize::from(len))
-                .enumerate()
-                .map(|(j, w)| self.load_be(addr, 4 * j as i32, w))
-                .collect();
-            self.loads.insert((base, offset, len), (ok, chunks));
-        }
         let first = entry_blocks.first().copied().unwrap_or(self.exit);
         self.b.ins().jump(first, &[]);
 
@@ -510,19 +479,12 @@ impl Translator<'_, '_> {
                 offset,
                 len,
             } => {
-                if let Some((ok, chunks)) = self.loads.get(&(*base, *offset, *len)).cloned() {
-                    self.guard(ok, brk);
-                    for (j, v) in chunks.into_iter().enumerate() {
-                        self.def_reg(*dst, j, v);
-                    }
-                } else {
-                    let start = self.span(*base, *offset, usize::from(*len), brk);
-                    let addr = self.b.ins().iadd(self.frame, start);
-                    let n = usize::from(*len);
-                    for (j, w) in chunk_widths(n).enumerate() {
-                        let v = self.load_be(addr, 4 * j as i32, w);
-                        self.def_reg(*dst, j, v);
-                    }
+                let start = self.span(*base, *offset, usize::from(*len), brk);
+                let addr = self.b.ins().iadd(self.frame, start);
+                let n = usize::from(*len);
+                for (j, w) in chunk_widths(n).enumerate() {
+                    let v = self.load_be(addr, 4 * j as i32, w);
+                    self.def_reg(*dst, j, v);
                 }
             }
             Insn::LoadBase { dst, base } => {
@@ -1567,68 +1529,6 @@ impl Translator<'_, '_> {
             self.enter_sealed(after);
         }
     }
-}
-
-/// The packet loads of the chains worth making once, right after the parse
-/// section, for all rules: those two or more rules make (at most
-/// [`MAX_CACHED_LOADS`]). Loads are pure, so one made early gives what the
-/// rule would have read, unless a payload write changed the bytes in
-/// between; so this is done only when no rule can go on evaluating after a
-/// write: every write is followed by instructions that cannot break and a
-/// verdict that ends the run (`drop`, `fwd`, `flood`, or `accept` when there
-/// is only one base chain).
-fn cached_loads(program: &Program, entries: usize) -> Vec<(BaseId, u16, u8)> {
-    let rules = || program.chains.iter().flat_map(|c| &c.rules);
-    let writes_are_final = rules().all(|rule| {
-        let Some(last_store) = rule
-            .insns
-            .iter()
-            .rposition(|i| matches!(i, Insn::Store { .. }))
-        else {
-            return true;
-        };
-        let (after, verdict) = match rule.insns[last_store + 1..].split_last() {
-            Some((Insn::Verdict(v), after)) => (after, *v),
-            _ => return false,
-        };
-        let ends = match verdict {
-            Verdict::Drop | Verdict::Fwd(_) | Verdict::Flood => true,
-            Verdict::Accept => entries == 1,
-            _ => false,
-        };
-        ends && after.iter().all(|i| {
-            matches!(
-                i,
-                Insn::Counter { .. }
-                    | Insn::SetMark { .. }
-                    | Insn::Log { .. }
-                    | Insn::Mirror { .. }
-            )
-        })
-    });
-    if !writes_are_final {
-        return Vec::new();
-    }
-    let mut uses: HashMap<(BaseId, u16, u8), usize> = HashMap::new();
-    for insn in rules().flat_map(|r| &r.insns) {
-        if let Insn::Load {
-            base, offset, len, ..
-        } = insn
-        {
-            *uses.entry((*base, *offset, *len)).or_default() += 1;
-        }
-    }
-    let mut shared: Vec<_> = uses
-        .into_iter()
-        .filter(|(_, n)| *n >= 2)
-        .map(|(load, n)| (std::cmp::Reverse(n), load))
-        .collect();
-    shared.sort();
-    shared
-        .into_iter()
-        .take(MAX_CACHED_LOADS)
-        .map(|(_, load)| load)
-        .collect()
 }
 
 /// The widths in bytes of the register chunks of a `len`-byte value.
