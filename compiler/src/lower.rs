@@ -253,7 +253,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     /// The header that `subject` having one of `values` leads to: the one
     /// every value that names a protocol (by an edge) names, if they agree
     /// and at least one does. Other values are protocols the registry does
-    /// not know (`ether type { 0x8100, 0x8101 }` leads to vlan).
+    /// not know (`ether type { vlan, 0x8101 }` leads to vlan).
     fn selected(&self, subject: CondSubject, values: &[u128]) -> Option<HeaderId> {
         let edges = &self.prog.registry().edges;
         let target = |v: &u128| {
@@ -687,7 +687,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
 
     /// Headers whose edge conditions the rule has now proved by explicit
     /// matches are reached, and become the newest context: after
-    /// `ether type 0x8100`, an `ip` match depends on `vlan type ip`.
+    /// `ether type vlan`, an `ip` match depends on `vlan type ip`.
     fn reach_edges(&mut self) {
         let graph = self.prog.graph;
         for edge in &graph.registry().edges {
