@@ -41,7 +41,7 @@ impl BitRange {
 
     /// True when the field fills its covering bytes exactly.
     pub fn is_byte_aligned(&self) -> bool {
-        self.offset % 8 == 0 && self.len % 8 == 0
+        self.offset.is_multiple_of(8) && self.len.is_multiple_of(8)
     }
 }
 

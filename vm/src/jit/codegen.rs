@@ -110,6 +110,11 @@ impl Call {
     }
 }
 
+/// The rule groups a translation's code points into, boxed so that they
+/// keep their addresses.
+#[allow(clippy::vec_box, reason = "the code holds each group's address")]
+pub(super) type Groups = Vec<Box<Group>>;
+
 /// Fills `func` with the code of `instance`'s program; with `traced`, the
 /// code reports every rule's result and every policy to the context's
 /// tracer.
@@ -119,7 +124,7 @@ pub(super) fn translate(
     instance: &Instance,
     traced: bool,
     isa: &dyn TargetIsa,
-) -> Result<Vec<Box<Group>>, JitError> {
+) -> Result<Groups, JitError> {
     let call_conv = isa.default_call_conv();
     let ptr = types::I64;
     func.signature = Signature::new(call_conv);
@@ -243,7 +248,7 @@ struct Translator<'a, 'f> {
     /// instruction, next rule's block).
     pending: Vec<(Block, u32, u32, u32, Block)>,
     /// The rule groups the code runs; it points into them.
-    groups: Vec<Box<Group>>,
+    groups: Groups,
 }
 
 impl Translator<'_, '_> {
@@ -648,7 +653,7 @@ impl Translator<'_, '_> {
                     },
                     |t| {
                         let regs = table.map_or(0, |s| s.layout().regs());
-                        t.to_scratch(*src, regs);
+                        t.store_scratch(*src, regs);
                         let found = t.call_id(Call::Lookup, u32::from(set.0));
                         vec![t.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0)]
                     },
@@ -657,7 +662,7 @@ impl Translator<'_, '_> {
             }
             Insn::MapLookup { src, map, dst } => {
                 let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
-                self.to_scratch(*src, regs);
+                self.store_scratch(*src, regs);
                 let found = self.call_id(Call::MapLookup, u32::from(map.0));
                 self.guard(found, brk);
                 let data = match self.program.maps.get(usize::from(map.0)).map(|m| m.data) {
@@ -694,7 +699,7 @@ impl Translator<'_, '_> {
                     },
                     |t| {
                         let regs = table.map_or(0, |m| m.layout().regs());
-                        t.to_scratch(*src, regs);
+                        t.store_scratch(*src, regs);
                         let found = t.call_id(Call::VmapLookup, u32::from(map.0));
                         let code = t.b.ins().ireduce(types::I32, found);
                         let arg = t.b.ins().ushr_imm_u(found, 32);
@@ -1252,7 +1257,7 @@ impl Translator<'_, '_> {
     }
 
     /// Copies `n` register chunks from `src` to the context's scratch.
-    fn to_scratch(&mut self, src: Reg, n: usize) {
+    fn store_scratch(&mut self, src: Reg, n: usize) {
         for j in 0..n {
             let v = self.reg(src, j);
             self.ctx_store(v, offset_of!(Context, scratch) + 4 * j);
@@ -1504,7 +1509,7 @@ impl Translator<'_, '_> {
         brk: Block,
     ) {
         let start = self.span(base, offset, len, brk);
-        self.to_scratch(src, chunks_for(len));
+        self.store_scratch(src, chunks_for(len));
         let n = self.imm32(len as u32);
         self.call(Call::Store, &[start, n]);
         for fix in fixes {

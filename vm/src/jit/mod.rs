@@ -81,7 +81,7 @@ struct Native {
     entry: Entry,
     code_bytes: usize,
     /// The rule groups the code points into (see [`groups`]).
-    groups: Vec<Box<groups::Group>>,
+    groups: codegen::Groups,
 }
 
 impl Drop for Native {
