@@ -32,6 +32,7 @@
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, verdict_code};
 use super::groups::{self, Group, Tail};
+use super::trampolines::Trampolines;
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
@@ -59,9 +60,17 @@ const ABSENT: i64 = u32::MAX as i64;
 /// Return-stack slots: the base chain's policy and one per nested jump.
 const STACK_SLOTS: usize = MAX_CALL_DEPTH + 1;
 
+/// An absent key's value (keys are 32-bit, kept in 64-bit values).
+const KEY_ABSENT: i64 = -1;
+
+/// Offsets in the run-state stack slot: the return stack's depth and the
+/// running base chain's position in the entry order.
+const DEPTH: i32 = 0;
+const ENTRY: i32 = 4;
+
 /// The runtime functions, by the shape native code calls them with.
 #[derive(Clone, Copy)]
-enum Call {
+pub(super) enum Call {
     Lookup,
     MapLookup,
     VmapLookup,
@@ -76,8 +85,24 @@ enum Call {
 }
 
 impl Call {
+    /// Every runtime function, in declaration order (`call as usize` is
+    /// the position).
+    pub(super) const ALL: [Call; 11] = [
+        Call::Lookup,
+        Call::MapLookup,
+        Call::VmapLookup,
+        Call::Limit,
+        Call::Store,
+        Call::FixChecksum,
+        Call::Log,
+        Call::Mirror,
+        Call::Insert,
+        Call::Remove,
+        Call::GroupLookup,
+    ];
+
     /// The function's address.
-    fn address(self) -> i64 {
+    pub(super) fn address(self) -> i64 {
         let f: *const u8 = match self {
             Call::Lookup => context::lookup as *const u8,
             Call::MapLookup => context::map_lookup as *const u8,
@@ -95,7 +120,7 @@ impl Call {
     }
 
     /// Parameter types after the context pointer, and the result type.
-    fn shape(self) -> (&'static [Type], Option<Type>) {
+    pub(super) fn shape(self) -> (&'static [Type], Option<Type>) {
         use types::{I32, I64};
         match self {
             Call::Lookup | Call::MapLookup | Call::Limit => (&[I32], Some(I32)),
@@ -124,6 +149,7 @@ pub(super) fn translate(
     instance: &Instance,
     traced: bool,
     isa: &dyn TargetIsa,
+    trampolines: &'static Trampolines,
 ) -> Result<Groups, JitError> {
     let call_conv = isa.default_call_conv();
     let ptr = types::I64;
@@ -142,17 +168,13 @@ pub(super) fn translate(
     let len = b
         .ins()
         .load(types::I64, flags, ctx, field(offset_of!(Context, len)));
-    let port_id = b
-        .ins()
-        .load(types::I32, flags, ctx, field(offset_of!(Context, port_id)));
-    let mark0 = b
-        .ins()
-        .load(types::I32, flags, ctx, field(offset_of!(Context, mark)));
     let stack = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
         (STACK_SLOTS * 4) as u32,
         2,
     ));
+    let run_state =
+        b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 2));
     let var = |b: &mut FunctionBuilder, ty: Type, init: i64| {
         let v = b.declare_var(ty);
         let c = b.ins().iconst(ty, init);
@@ -161,12 +183,7 @@ pub(super) fn translate(
     };
     let regs: [Variable; NUM_REGS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
     let bases: [Variable; NUM_BASES] = std::array::from_fn(|_| var(&mut b, types::I32, ABSENT));
-    let keys: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
-    let present: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
-    let mark = b.declare_var(types::I32);
-    b.def_var(mark, mark0);
-    let depth = var(&mut b, types::I32, 0);
-    let entry = var(&mut b, types::I32, 0);
+    let keys: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I64, KEY_ABSENT));
     let program = instance.program().program();
     let entries = instance.program().entry_order().to_vec();
     let mut t = Translator {
@@ -174,19 +191,16 @@ pub(super) fn translate(
         program,
         instance,
         traced,
+        trampolines,
         ctx,
         frame,
         len,
-        port_id,
         regs,
         bases,
         keys,
-        present,
         fixed: None,
-        mark,
-        depth,
-        entry,
         stack,
+        run_state,
         sites: Vec::new(),
         chain_start: Vec::new(),
         return_block: Block::from_u32(0),
@@ -210,7 +224,6 @@ fn field(offset: usize) -> i32 {
 struct Fixed {
     bases: [Value; NUM_BASES],
     keys: [Value; NUM_KEYS],
-    present: [Value; NUM_KEYS],
 }
 
 /// The state of one translation.
@@ -219,23 +232,26 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
-    /// The context pointer, the frame's address and length, the input port.
+    trampolines: &'static Trampolines,
+    /// The context pointer, the frame's address and length: the only
+    /// values live through the whole program besides bases and keys (the
+    /// mark, the input port and the return stack's state are in memory,
+    /// read where needed, so that they take no register).
     ctx: Value,
     frame: Value,
     len: Value,
-    port_id: Value,
     regs: [Variable; NUM_REGS],
     bases: [Variable; NUM_BASES],
+    /// Keys as 64-bit values, [`KEY_ABSENT`] when absent.
     keys: [Variable; NUM_KEYS],
-    present: [Variable; NUM_KEYS],
     /// Bases and keys as values, once the chains are being translated.
     fixed: Option<Fixed>,
-    mark: Variable,
-    /// Return-stack entries in use (the policy site counts).
-    depth: Variable,
-    /// Position of the running base chain in the entry order.
-    entry: Variable,
+    /// The return stack's sites.
     stack: cranelift_codegen::ir::StackSlot,
+    /// Return-stack entries in use (the policy site counts), at
+    /// [`DEPTH`], and the running base chain's position in the entry
+    /// order, at [`ENTRY`].
+    run_state: cranelift_codegen::ir::StackSlot,
     /// Return sites, by number: the policies of the entries, then the
     /// blocks after jumping rules.
     sites: Vec<Block>,
@@ -309,7 +325,6 @@ impl Translator<'_, '_> {
         let fixed = Fixed {
             bases: std::array::from_fn(|i| self.b.use_var(self.bases[i])),
             keys: std::array::from_fn(|i| self.b.use_var(self.keys[i])),
-            present: std::array::from_fn(|i| self.b.use_var(self.present[i])),
         };
         self.fixed = Some(fixed);
         let first = entry_blocks.first().copied().unwrap_or(self.exit);
@@ -321,20 +336,25 @@ impl Translator<'_, '_> {
             let base = program.chains[usize::from(chain.0)].base.as_ref();
             if let Some(device) = base.and_then(|b| b.device) {
                 let run = self.b.create_block();
+                let port_id = self.ctx_load(types::I32, offset_of!(Context, port_id));
                 let mine = self
                     .b
                     .ins()
-                    .icmp_imm_u(IntCC::Equal, self.port_id, i64::from(device.0));
+                    .icmp_imm_u(IntCC::Equal, port_id, i64::from(device.0));
                 self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
                 self.b.switch_to_block(run);
             }
             let n = self.b.ins().iconst(types::I32, i as i64);
-            self.b.def_var(self.entry, n);
+            self.b
+                .ins()
+                .stack_store(types::I64, n, self.run_state, ENTRY);
             let site = self.b.ins().iconst(types::I32, i as i64);
             let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
             self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
             let one = self.b.ins().iconst(types::I32, 1);
-            self.b.def_var(self.depth, one);
+            self.b
+                .ins()
+                .stack_store(types::I64, one, self.run_state, DEPTH);
             self.b
                 .ins()
                 .jump(self.chain_start[usize::from(chain.0)], &[]);
@@ -404,9 +424,14 @@ impl Translator<'_, '_> {
 
         // Return: pop a site and go there.
         self.b.switch_to_block(self.return_block);
-        let d = self.b.use_var(self.depth);
+        let d = self
+            .b
+            .ins()
+            .stack_load(types::I64, types::I32, self.run_state, DEPTH);
         let d = self.b.ins().iadd_imm_s(d, -1);
-        self.b.def_var(self.depth, d);
+        self.b
+            .ins()
+            .stack_store(types::I64, d, self.run_state, DEPTH);
         let slot = self.stack_slot(d);
         let site = self
             .b
@@ -417,12 +442,13 @@ impl Translator<'_, '_> {
 
         // Accept: on to the base chain after the running one.
         self.b.switch_to_block(self.accept);
-        let e = self.b.use_var(self.entry);
+        let e = self
+            .b
+            .ins()
+            .stack_load(types::I64, types::I32, self.run_state, ENTRY);
         self.dispatch(e, &after_entry);
 
         self.b.switch_to_block(self.exit);
-        let m = self.b.use_var(self.mark);
-        self.ctx_store(m, offset_of!(Context, mark));
         self.b.ins().return_(&[]);
         Ok(())
     }
@@ -439,7 +465,30 @@ impl Translator<'_, '_> {
     ) -> Result<(), JitError> {
         let chain_no = chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
         let mut ended = false;
+        let mut fused = false;
         for (i, insn) in rule.insns.iter().enumerate() {
+            if std::mem::take(&mut fused) {
+                continue;
+            }
+            // `loadkey r, k` then `cmp r == v` (the implied protocol
+            // dependencies of nearly every rule): one 64-bit compare, which
+            // an absent key fails too. Traced code keeps both, to report
+            // which of them broke.
+            if let (false, Insn::LoadKey { dst, key }, Some(Insn::Cmp { src, op, value })) =
+                (self.traced, insn, rule.insns.get(i + 1))
+                && *src == *dst
+                && *op == CmpOp::Eq
+                && value.len() == 4
+            {
+                let k = self.key(*key);
+                let chunk = value.to_chunks()[0];
+                let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(chunk));
+                self.guard(ok, next);
+                let k = self.b.ins().ireduce(types::I32, k);
+                self.def_reg(*dst, 0, k);
+                fused = true;
+                continue;
+            }
             let brk = if self.traced {
                 let blk = self.b.create_block();
                 self.pending
@@ -499,8 +548,13 @@ impl Translator<'_, '_> {
                 self.def_reg(*dst, 0, b);
             }
             Insn::LoadKey { dst, key } => {
-                let (k, p) = self.key(*key);
-                self.guard(p, brk);
+                let k = self.key(*key);
+                let present = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, k, 0);
+                self.guard(present, brk);
+                let k = self.b.ins().ireduce(types::I32, k);
                 self.def_reg(*dst, 0, k);
             }
             Insn::LoadMeta { dst, meta } => match meta {
@@ -508,7 +562,10 @@ impl Translator<'_, '_> {
                     let l = self.b.ins().ireduce(types::I32, self.len);
                     self.def_reg(*dst, 0, l);
                 }
-                Meta::Iif => self.def_reg(*dst, 0, self.port_id),
+                Meta::Iif => {
+                    let port_id = self.ctx_load(types::I32, offset_of!(Context, port_id));
+                    self.def_reg(*dst, 0, port_id);
+                }
                 Meta::IifName | Meta::IifAddr => {
                     // Straight from the port's bytes, as a packet load.
                     let (offset, len) = match meta {
@@ -522,7 +579,7 @@ impl Translator<'_, '_> {
                     }
                 }
                 Meta::Mark => {
-                    let m = self.b.use_var(self.mark);
+                    let m = self.ctx_load(types::I32, offset_of!(Context, mark));
                     self.def_reg(*dst, 0, m);
                 }
             },
@@ -586,11 +643,8 @@ impl Translator<'_, '_> {
             }
             Insn::Cmp { src, op, value } => {
                 let ok = match op {
-                    CmpOp::Eq => self.equals(*src, value),
-                    CmpOp::Ne => {
-                        let eq = self.equals(*src, value);
-                        self.b.ins().bxor_imm_u(eq, 1)
-                    }
+                    CmpOp::Eq => self.compare_eq(*src, value, IntCC::Equal),
+                    CmpOp::Ne => self.compare_eq(*src, value, IntCC::NotEqual),
                     _ => {
                         let r = self.packed_reg(*src, value.len());
                         let c = self.packed_const(value);
@@ -725,7 +779,7 @@ impl Translator<'_, '_> {
             }
             Insn::SetMark { src } => {
                 let v = self.reg(*src, 0);
-                self.b.def_var(self.mark, v);
+                self.ctx_store(v, offset_of!(Context, mark));
             }
             Insn::Store {
                 base,
@@ -816,22 +870,12 @@ impl Translator<'_, '_> {
             }
             Insn::SetKey { dst, src } => {
                 let v = self.reg(*src, 0);
-                let one = self.b.ins().iconst(types::I32, 1);
-                if let (Some(k), Some(p)) = (
-                    self.keys.get(usize::from(dst.0)),
-                    self.present.get(usize::from(dst.0)),
-                ) {
-                    let (k, p) = (*k, *p);
-                    self.b.def_var(k, v);
-                    self.b.def_var(p, one);
-                }
+                let v = self.b.ins().uextend(types::I64, v);
+                self.set_key(*dst, v);
             }
             Insn::ClearKey { dst } => {
-                let zero = self.b.ins().iconst(types::I32, 0);
-                if let Some(p) = self.present.get(usize::from(dst.0)) {
-                    let p = *p;
-                    self.b.def_var(p, zero);
-                }
+                let absent = self.b.ins().iconst(types::I64, KEY_ABSENT);
+                self.set_key(*dst, absent);
             }
         }
         Ok(false)
@@ -1062,17 +1106,20 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// A key's value and whether it is present (as a truth value).
-    fn key(&mut self, key: KeyId) -> (Value, Value) {
+    /// A key as a 64-bit value: its 32-bit value, or [`KEY_ABSENT`].
+    fn key(&mut self, key: KeyId) -> Value {
         let i = usize::from(key.0).min(NUM_KEYS - 1);
-        let (k, p) = match &self.fixed {
-            Some(f) => (f.keys[i], f.present[i]),
-            None => (
-                self.b.use_var(self.keys[i]),
-                self.b.use_var(self.present[i]),
-            ),
-        };
-        (k, p)
+        match &self.fixed {
+            Some(f) => f.keys[i],
+            None => self.b.use_var(self.keys[i]),
+        }
+    }
+
+    fn set_key(&mut self, key: KeyId, v: Value) {
+        if let Some(var) = self.keys.get(usize::from(key.0)) {
+            let var = *var;
+            self.b.def_var(var, v);
+        }
     }
 
     /// Goes on only when `ok` is true, else to `brk`.
@@ -1164,8 +1211,20 @@ impl Translator<'_, '_> {
     /// Whether the value in registers from `r` equals `value`, chunk by
     /// chunk in 32 bits (cheaper than comparing the packed 128-bit value).
     fn equals(&mut self, r: Reg, value: &Const) -> Value {
+        self.compare_eq(r, value, IntCC::Equal)
+    }
+
+    /// Whether register `r`'s value is equal to `value` (`cc` is `Equal`)
+    /// or not (`NotEqual`): one compare for a value of one chunk, else the
+    /// chunks' differences ored together and compared with zero.
+    fn compare_eq(&mut self, r: Reg, value: &Const, cc: IntCC) -> Value {
+        let chunks = value.to_chunks();
+        if let [c] = chunks[..] {
+            let v = self.reg(r, 0);
+            return self.b.ins().icmp_imm_u(cc, v, i64::from(c));
+        }
         let mut diff: Option<Value> = None;
-        for (j, c) in value.to_chunks().into_iter().enumerate() {
+        for (j, c) in chunks.into_iter().enumerate() {
             let v = self.reg(r, j);
             let d = self.b.ins().bxor_imm_u(v, i64::from(c));
             diff = Some(match diff {
@@ -1174,8 +1233,11 @@ impl Translator<'_, '_> {
             });
         }
         match diff {
-            Some(d) => self.b.ins().icmp_imm_u(IntCC::Equal, d, 0),
-            None => self.b.ins().iconst(types::I8, 1),
+            Some(d) => self.b.ins().icmp_imm_u(cc, d, 0),
+            None => self
+                .b
+                .ins()
+                .iconst(types::I8, i64::from(cc == IntCC::Equal)),
         }
     }
 
@@ -1264,19 +1326,17 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Calls a runtime function with the context and `args`; its result.
+    /// Calls a runtime function with the context and `args`, through its
+    /// trampoline (which clobbers no register); its result.
     fn call(&mut self, f: Call, args: &[Value]) -> Option<Value> {
-        let (params, ret) = f.shape();
-        let mut sig = Signature::new(self.b.func.signature.call_conv);
-        sig.params.push(AbiParam::new(types::I64));
-        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(ret.map(AbiParam::new));
-        let sig = self.b.import_signature(sig);
-        let callee = self.b.ins().iconst(types::I64, f.address());
+        let sig = self.b.import_signature(Trampolines::signature(f));
+        let callee = self.b.ins().iconst(types::I64, self.trampolines.address(f));
         let mut all = vec![self.ctx];
         all.extend_from_slice(args);
-        let call = self.b.ins().call_indirect(sig, callee, &all);
-        self.b.inst_results(call).first().copied()
+        self.b.ins().call_indirect(sig, callee, &all);
+        f.shape()
+            .1
+            .map(|ty| self.ctx_load(ty, offset_of!(Context, ret)))
     }
 
     /// Calls a runtime function that returns a value ([`Call::shape`]
@@ -1383,7 +1443,10 @@ impl Translator<'_, '_> {
     /// skipped, as in the interpreter).
     fn push_return(&mut self, next: Block) {
         let site = self.site(next);
-        let d = self.b.use_var(self.depth);
+        let d = self
+            .b
+            .ins()
+            .stack_load(types::I64, types::I32, self.run_state, DEPTH);
         let room = self
             .b
             .ins()
@@ -1393,7 +1456,9 @@ impl Translator<'_, '_> {
         let site = self.imm32(site);
         self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
         let d = self.b.ins().iadd_imm_u(d, 1);
-        self.b.def_var(self.depth, d);
+        self.b
+            .ins()
+            .stack_store(types::I64, d, self.run_state, DEPTH);
     }
 
     /// Jumps through a jump table on `index` to `targets`; out-of-range
@@ -1516,11 +1581,10 @@ impl Translator<'_, '_> {
             let b = self.base(fix.base);
             let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
             if let Some((key, value)) = fix.when {
-                let (k, p) = self.key(key);
+                // An absent key is no 32-bit value.
+                let k = self.key(key);
                 let is = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(value));
-                let p = self.b.ins().icmp_imm_u(IntCC::NotEqual, p, 0);
-                let both = self.b.ins().band(is, p);
-                ok = self.b.ins().band(ok, both);
+                ok = self.b.ins().band(ok, is);
             }
             let fix_it = self.b.create_block();
             let after = self.b.create_block();
