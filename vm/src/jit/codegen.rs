@@ -32,7 +32,6 @@
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, verdict_code};
 use super::groups::{self, Group, Tail};
-use super::trampolines::Trampolines;
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
@@ -70,7 +69,7 @@ const ENTRY: i32 = 4;
 
 /// The runtime functions, by the shape native code calls them with.
 #[derive(Clone, Copy)]
-pub(super) enum Call {
+enum Call {
     Lookup,
     MapLookup,
     VmapLookup,
@@ -85,24 +84,8 @@ pub(super) enum Call {
 }
 
 impl Call {
-    /// Every runtime function, in declaration order (`call as usize` is
-    /// the position).
-    pub(super) const ALL: [Call; 11] = [
-        Call::Lookup,
-        Call::MapLookup,
-        Call::VmapLookup,
-        Call::Limit,
-        Call::Store,
-        Call::FixChecksum,
-        Call::Log,
-        Call::Mirror,
-        Call::Insert,
-        Call::Remove,
-        Call::GroupLookup,
-    ];
-
     /// The function's address.
-    pub(super) fn address(self) -> i64 {
+    fn address(self) -> i64 {
         let f: *const u8 = match self {
             Call::Lookup => context::lookup as *const u8,
             Call::MapLookup => context::map_lookup as *const u8,
@@ -120,7 +103,7 @@ impl Call {
     }
 
     /// Parameter types after the context pointer, and the result type.
-    pub(super) fn shape(self) -> (&'static [Type], Option<Type>) {
+    fn shape(self) -> (&'static [Type], Option<Type>) {
         use types::{I32, I64};
         match self {
             Call::Lookup | Call::MapLookup | Call::Limit => (&[I32], Some(I32)),
@@ -149,7 +132,6 @@ pub(super) fn translate(
     instance: &Instance,
     traced: bool,
     isa: &dyn TargetIsa,
-    trampolines: &'static Trampolines,
 ) -> Result<Groups, JitError> {
     let call_conv = isa.default_call_conv();
     let ptr = types::I64;
@@ -191,7 +173,6 @@ pub(super) fn translate(
         program,
         instance,
         traced,
-        trampolines,
         ctx,
         frame,
         len,
@@ -232,7 +213,6 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
-    trampolines: &'static Trampolines,
     /// The context pointer, the frame's address and length: the only
     /// values live through the whole program besides bases and keys (the
     /// mark, the input port and the return stack's state are in memory,
@@ -1326,17 +1306,19 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Calls a runtime function with the context and `args`, through its
-    /// trampoline (which clobbers no register); its result.
+    /// Calls a runtime function with the context and `args`; its result.
     fn call(&mut self, f: Call, args: &[Value]) -> Option<Value> {
-        let sig = self.b.import_signature(Trampolines::signature(f));
-        let callee = self.b.ins().iconst(types::I64, self.trampolines.address(f));
+        let (params, ret) = f.shape();
+        let mut sig = Signature::new(self.b.func.signature.call_conv);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(ret.map(AbiParam::new));
+        let sig = self.b.import_signature(sig);
+        let callee = self.b.ins().iconst(types::I64, f.address());
         let mut all = vec![self.ctx];
         all.extend_from_slice(args);
-        self.b.ins().call_indirect(sig, callee, &all);
-        f.shape()
-            .1
-            .map(|ty| self.ctx_load(ty, offset_of!(Context, ret)))
+        let call = self.b.ins().call_indirect(sig, callee, &all);
+        self.b.inst_results(call).first().copied()
     }
 
     /// Calls a runtime function that returns a value ([`Call::shape`]

@@ -64,9 +64,6 @@ pub(crate) struct Context {
     pub scratch: [u32; NUM_REGS],
     /// The bytes a store overwrote, for its checksum fixes.
     pub old: [u8; MAX_VALUE_BYTES],
-    /// The result of the last runtime function called through a
-    /// trampoline (see [`super::trampolines`]).
-    pub ret: u64,
     /// The program's runtime objects.
     pub instance: *const Instance,
     /// Where mirrors, edits and logs go.
@@ -102,7 +99,6 @@ impl Context {
             port: packet.port,
             scratch: [0; NUM_REGS],
             old: [0; MAX_VALUE_BYTES],
-            ret: 0,
             instance,
             out,
             tracer: (tracer as *mut T).cast(),

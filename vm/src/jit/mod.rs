@@ -23,7 +23,6 @@
 mod codegen;
 mod context;
 mod groups;
-mod trampolines;
 
 use crate::outcome::{Decider, Final, Outcome};
 use crate::packet::Packet;
@@ -114,18 +113,10 @@ impl Native {
             .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
-        let trampolines = trampolines::Trampolines::get(&isa)?;
         let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
         let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        let groups = codegen::translate(
-            &mut ctx.func,
-            &mut fctx,
-            instance,
-            traced,
-            &*isa,
-            trampolines,
-        )?;
+        let groups = codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
         let id = module
             .declare_function("program", Linkage::Local, &ctx.func.signature)
             .map_err(|e| JitError::Codegen(e.to_string()))?;
