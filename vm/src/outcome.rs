@@ -96,6 +96,8 @@ pub struct Outcome {
     /// `log` statements that ran, in order.
     pub logs: Vec<LogRef>,
     mirror_bytes: Vec<u8>,
+    /// Working memory of the JIT's runtime calls, kept from run to run.
+    pub(crate) scratch: crate::jit::Scratch,
 }
 
 impl Default for Outcome {
@@ -115,6 +117,7 @@ impl Outcome {
             edits: Vec::new(),
             logs: Vec::new(),
             mirror_bytes: Vec::new(),
+            scratch: Default::default(),
         }
     }
 

@@ -30,7 +30,7 @@
 //!   rest calls the functions of [`super::context`].
 
 use super::JitError;
-use super::context::{self, Context, PARSE_CHAIN, verdict_code};
+use super::context::{self, Context, PARSE_CHAIN, Scratch, verdict_code};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
@@ -704,7 +704,13 @@ impl Translator<'_, '_> {
                     _ => 1,
                 };
                 for j in 0..data {
-                    let v = self.ctx_load(types::I32, offset_of!(Context, scratch) + 4 * j);
+                    let scratch = self.ctx_load(types::I64, offset_of!(Context, scratch));
+                    let v = self.b.ins().load(
+                        types::I32,
+                        MemFlagsData::trusted(),
+                        scratch,
+                        field(offset_of!(Scratch, regs) + 4 * j),
+                    );
                     self.def_reg(*dst, j, v);
                 }
             }
@@ -879,7 +885,7 @@ impl Translator<'_, '_> {
                     let at = keys.next().copied().unwrap_or(0);
                     for j in 0..value.chunks() {
                         let v = self.reg(*src, j);
-                        self.ctx_store(v, offset_of!(Context, scratch) + 4 * (at + j));
+                        self.scratch_store(v, at + j);
                     }
                 }
                 _ => {
@@ -1298,12 +1304,23 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Copies `n` register chunks from `src` to the context's scratch.
+    /// Copies `n` register chunks from `src` to the scratch.
     fn store_scratch(&mut self, src: Reg, n: usize) {
         for j in 0..n {
             let v = self.reg(src, j);
-            self.ctx_store(v, offset_of!(Context, scratch) + 4 * j);
+            self.scratch_store(v, j);
         }
+    }
+
+    /// Stores the chunk `v` at position `j` of the scratch.
+    fn scratch_store(&mut self, v: Value, j: usize) {
+        let scratch = self.ctx_load(types::I64, offset_of!(Context, scratch));
+        self.b.ins().store(
+            MemFlagsData::trusted(),
+            v,
+            scratch,
+            field(offset_of!(Scratch, regs) + 4 * j),
+        );
     }
 
     /// Calls a runtime function with the context and `args`; its result.

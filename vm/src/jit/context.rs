@@ -59,11 +59,9 @@ pub(crate) struct Context {
     pub decider_rule: u32,
     /// The input port (native code reads its name and address).
     pub port: *const InputPort,
-    /// Register chunks passed to and from the runtime functions: lookup
-    /// keys, map values, the bytes of a store.
-    pub scratch: [u32; NUM_REGS],
-    /// The bytes a store overwrote, for its checksum fixes.
-    pub old: [u8; MAX_VALUE_BYTES],
+    /// Where register chunks pass to and from the runtime functions (in
+    /// the outcome, so that it is not made anew for every packet).
+    pub scratch: *mut Scratch,
     /// The program's runtime objects.
     pub instance: *const Instance,
     /// Where mirrors, edits and logs go.
@@ -97,8 +95,7 @@ impl Context {
             decider_chain: 0,
             decider_rule: 0,
             port: packet.port,
-            scratch: [0; NUM_REGS],
-            old: [0; MAX_VALUE_BYTES],
+            scratch: &raw mut out.scratch,
             instance,
             out,
             tracer: (tracer as *mut T).cast(),
@@ -119,11 +116,55 @@ impl Context {
         unsafe { std::slice::from_raw_parts_mut(self.frame, self.len as usize) }
     }
 
-    /// The `len`-byte value in `scratch` as bytes.
-    fn scratch_bytes(&self, len: usize) -> [u8; MAX_VALUE_BYTES] {
+    /// The scratch.
+    ///
+    /// # Safety
+    /// As for [`Context::frame`]: the outcome the scratch lives in is
+    /// borrowed mutably for the run, and no other reference to the scratch
+    /// is live while a runtime function runs.
+    pub(crate) unsafe fn scratch(&mut self) -> &mut Scratch {
+        // SAFETY: by the caller's contract.
+        unsafe { &mut *self.scratch }
+    }
+}
+
+/// Working memory of native code's runtime calls: register chunks passed
+/// to and from the runtime functions (lookup keys, map values, the bytes
+/// of a store) and the bytes a store overwrote, for its checksum fixes.
+/// Every call's data is written before the call reads it, so nothing in it
+/// lasts from one call to the next; it lives in the [`Outcome`] only so
+/// that a run does not have to set it up.
+#[repr(C)]
+#[derive(Clone, Default)]
+pub(crate) struct Scratch {
+    /// Register chunks.
+    pub regs: [u32; NUM_REGS],
+    /// The bytes the last store overwrote.
+    pub old: [u8; MAX_VALUE_BYTES],
+}
+
+/// No part of a result: every scratch equals every other, so that
+/// outcomes compare by what they say.
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Scratch) -> bool {
+        true
+    }
+}
+
+impl Eq for Scratch {}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
+}
+
+impl Scratch {
+    /// The `len`-byte value in `regs` as bytes.
+    fn bytes(&self, len: usize) -> [u8; MAX_VALUE_BYTES] {
         let mut bytes = [0u8; MAX_VALUE_BYTES];
         let len = len.min(MAX_VALUE_BYTES);
-        for (chunk, out) in self.scratch.iter().zip(bytes[..len].chunks_mut(4)) {
+        for (chunk, out) in self.regs.iter().zip(bytes[..len].chunks_mut(4)) {
             let w = out.len();
             out.copy_from_slice(&chunk.to_be_bytes()[4 - w..]);
         }
@@ -190,8 +231,11 @@ pub(crate) extern "C" fn lookup(ctx: *mut Context, set: u32) -> u32 {
     let ctx = unsafe { &mut *ctx };
     // SAFETY: the instance outlives the run (the JIT program holds it).
     let instance = unsafe { &*ctx.instance };
+    // SAFETY: as in `lookup`.
+    let scratch = unsafe { ctx.scratch() };
     instance.set(SetId(set as u16)).is_some_and(|s| {
-        ctx.scratch
+        scratch
+            .regs
             .get(..s.layout().regs())
             .is_some_and(|key| s.contains(key))
     }) as u32
@@ -207,7 +251,9 @@ pub(crate) extern "C" fn map_lookup(ctx: *mut Context, map: u32) -> u32 {
     let Some(m) = instance.map(MapId(map as u16)) else {
         return 0;
     };
-    let Some(key) = ctx.scratch.get(..m.layout().regs()) else {
+    // SAFETY: as in `lookup`.
+    let scratch = unsafe { ctx.scratch() };
+    let Some(key) = scratch.regs.get(..m.layout().regs()) else {
         return 0;
     };
     let mut value = [0u32; NUM_REGS];
@@ -222,7 +268,7 @@ pub(crate) extern "C" fn map_lookup(ctx: *mut Context, map: u32) -> u32 {
     });
     match found.flatten() {
         Some(n) => {
-            ctx.scratch[..n].copy_from_slice(&value[..n]);
+            scratch.regs[..n].copy_from_slice(&value[..n]);
             1
         }
         None => 0,
@@ -237,7 +283,8 @@ pub(crate) extern "C" fn vmap_lookup(ctx: *mut Context, map: u32) -> u64 {
     // SAFETY: as in `lookup`.
     let instance = unsafe { &*ctx.instance };
     let verdict = instance.map(MapId(map as u16)).and_then(|m| {
-        let key = ctx.scratch.get(..m.layout().regs())?;
+        // SAFETY: as in `lookup`.
+        let key = unsafe { ctx.scratch() }.regs.get(..m.layout().regs())?;
         m.lookup_with(key, |d| match d {
             MapValue::Verdict(v) => Some(*v),
             MapValue::Value(_) => None,
@@ -266,7 +313,8 @@ pub(crate) extern "C" fn store(ctx: *mut Context, start: u64, len: u32) {
     // SAFETY: as in `lookup`.
     let ctx = unsafe { &mut *ctx };
     let len = (len as usize).min(MAX_VALUE_BYTES);
-    let new = ctx.scratch_bytes(len);
+    // SAFETY: as in `lookup`.
+    let new = unsafe { ctx.scratch() }.bytes(len);
     let mut old = [0u8; MAX_VALUE_BYTES];
     // SAFETY: as in `Context::frame`.
     let frame = unsafe { ctx.frame() };
@@ -274,7 +322,8 @@ pub(crate) extern "C" fn store(ctx: *mut Context, start: u64, len: u32) {
         old[..len].copy_from_slice(bytes);
         bytes.copy_from_slice(&new[..len]);
     }
-    ctx.old = old;
+    // SAFETY: as in `lookup`.
+    unsafe { ctx.scratch() }.old = old;
 }
 
 /// Fixes the checksum at `field` for the store of `len` bytes at `start`
@@ -288,7 +337,8 @@ pub(crate) extern "C" fn fix_checksum(
 ) {
     // SAFETY: as in `lookup`.
     let ctx = unsafe { &mut *ctx };
-    let old = ctx.old;
+    // SAFETY: as in `lookup`.
+    let old = unsafe { ctx.scratch() }.old;
     let len = (len as usize).min(MAX_VALUE_BYTES);
     // SAFETY: as in `Context::frame`.
     let frame = unsafe { ctx.frame() };

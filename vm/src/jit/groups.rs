@@ -227,8 +227,10 @@ fn build(first: usize, rules: &[crate::program::Rule], instance: &Instance) -> O
 pub(super) extern "C" fn lookup(ctx: *mut context::Context, group: *const Group) -> u32 {
     // SAFETY: native code passes the context of the run in progress and a
     // group its `JitProgram` owns.
-    let (ctx, group) = unsafe { (&*ctx, &*group) };
-    ctx.scratch
+    let (ctx, group) = unsafe { (&mut *ctx, &*group) };
+    // SAFETY: the scratch is the run's (see `context::Context::scratch`).
+    unsafe { ctx.scratch() }
+        .regs
         .get(..group.index.layout().regs())
         .and_then(|key| group.index.lookup_with(key, |offset| *offset))
         .unwrap_or(u32::MAX)

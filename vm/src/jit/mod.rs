@@ -22,6 +22,8 @@
 
 mod codegen;
 mod context;
+
+pub(crate) use context::Scratch;
 mod groups;
 
 use crate::outcome::{Decider, Final, Outcome};
