@@ -10,7 +10,11 @@
 //!   break). Data registers are Cranelift variables, so a value loaded once
 //!   lives in a machine register;
 //! - bases and keys are variables in the parse section; after it they are
-//!   fixed, so the chains read them as plain SSA values;
+//!   fixed, so the chains read them as plain SSA values. Keys are 64-bit,
+//!   -1 when absent, so that `loadkey` and the `cmp ==` after it (the
+//!   implied dependency of nearly every rule) are one compare. Everything
+//!   else a run keeps (the mark, the input port, the return stack) is in
+//!   memory, so that the values live through the whole program are few;
 //! - chains are reached by branches. `jump` pushes a *return site* (the
 //!   block of the rule after the jump) on a small stack in the frame and
 //!   enters the chain; `return`, or falling off a chain's end, pops a site
@@ -23,7 +27,10 @@
 //! - packet bytes are loaded after one bounds check per access: bases are
 //!   32-bit offsets with `u32::MAX` for "absent", and since frames are
 //!   shorter than that, `base + offset + len <= frame length` rules out an
-//!   absent base too. Loads are byte-order swapped into the register chunks;
+//!   absent base too. A loaded value is byte-order swapped into its
+//!   register chunks only when something reads them: an equality compare
+//!   right after the load compares the bytes in memory order against the
+//!   constant's bytes, without swaps, 8 bytes at a time;
 //! - compares, ranges and inline lists compare the value packed into one
 //!   32-, 64- or 128-bit integer, whose unsigned order is the byte order of
 //!   the value; counters are two atomic adds on the runtime's counter; the
@@ -180,6 +187,7 @@ pub(super) fn translate(
         bases,
         keys,
         fixed: None,
+        loaded: [None; NUM_REGS],
         stack,
         run_state,
         sites: Vec::new(),
@@ -199,6 +207,27 @@ pub(super) fn translate(
 /// An offset into the context as a load/store offset.
 fn field(offset: usize) -> i32 {
     offset as i32
+}
+
+/// Where a register's value was loaded from: `len` bytes at `addr +
+/// offset`, in bounds. Kept while the bytes there cannot have changed (no
+/// impure instruction since) and the registers still hold them, so that
+/// equality compares can read the bytes in memory order.
+#[derive(Clone, Copy)]
+struct Loaded {
+    addr: Value,
+    offset: i32,
+    len: usize,
+    /// Whether the registers hold the value yet.
+    in_registers: bool,
+}
+
+impl Loaded {
+    /// Whether the value, in registers from `first`, covers any of `regs`.
+    fn covers(&self, first: usize, regs: std::ops::Range<usize>) -> bool {
+        let mine = first..first + chunks_for(self.len);
+        mine.start < regs.end && regs.start < mine.end
+    }
 }
 
 /// Bases and keys once the parse section is done.
@@ -226,6 +255,8 @@ struct Translator<'a, 'f> {
     keys: [Variable; NUM_KEYS],
     /// Bases and keys as values, once the chains are being translated.
     fixed: Option<Fixed>,
+    /// Where each register's value was loaded from, in the current rule.
+    loaded: [Option<Loaded>; NUM_REGS],
     /// The return stack's sites.
     stack: cranelift_codegen::ir::StackSlot,
     /// Return-stack entries in use (the policy site counts), at
@@ -446,6 +477,7 @@ impl Translator<'_, '_> {
         let chain_no = chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
         let mut ended = false;
         let mut fused = false;
+        self.loaded = [None; NUM_REGS];
         for (i, insn) in rule.insns.iter().enumerate() {
             if std::mem::take(&mut fused) {
                 continue;
@@ -507,6 +539,24 @@ impl Translator<'_, '_> {
     fn insn(&mut self, insn: &Insn, at: &Here, skip_to: Option<Block>) -> Result<bool, JitError> {
         let brk = at.brk;
         match insn {
+            // They read registers in straight-line code, or compare the
+            // loaded bytes in place.
+            Insn::Cmp { .. } | Insn::InList { .. } => {}
+            // Loaded values are read before the instruction, whose code
+            // may branch (its values must dominate the rest of the rule).
+            _ => {
+                for span in insn.reg_use(self.program).reads.iter() {
+                    self.materialize(span.indices());
+                }
+            }
+        }
+        if !insn.is_pure() {
+            // It may write the frame: values noted before are loaded now,
+            // and are no longer the bytes in the frame.
+            self.materialize(0..NUM_REGS);
+            self.loaded = [None; NUM_REGS];
+        }
+        match insn {
             Insn::Load {
                 dst,
                 base,
@@ -515,11 +565,7 @@ impl Translator<'_, '_> {
             } => {
                 let start = self.span(*base, *offset, usize::from(*len), brk);
                 let addr = self.b.ins().iadd(self.frame, start);
-                let n = usize::from(*len);
-                for (j, w) in chunk_widths(n).enumerate() {
-                    let v = self.load_be(addr, 4 * j as i32, w);
-                    self.def_reg(*dst, j, v);
-                }
+                self.load_value(*dst, addr, 0, usize::from(*len));
             }
             Insn::LoadBase { dst, base } => {
                 let b = self.base(*base);
@@ -553,10 +599,7 @@ impl Translator<'_, '_> {
                         _ => (offset_of!(InputPort, addr), 6),
                     };
                     let port = self.ctx_load(types::I64, offset_of!(Context, port));
-                    for (j, w) in chunk_widths(len).enumerate() {
-                        let v = self.load_be(port, (offset + 4 * j) as i32, w);
-                        self.def_reg(*dst, j, v);
-                    }
+                    self.load_value(*dst, port, offset as i32, len);
                 }
                 Meta::Mark => {
                     let m = self.ctx_load(types::I32, offset_of!(Context, mark));
@@ -874,6 +917,7 @@ impl Translator<'_, '_> {
     /// key, the lookup, then the matching rule's counter and verdict.
     /// Anything that breaks, and a miss, go on at `after`.
     fn group(&mut self, chain: ChainId, group: Box<Group>, after: Block) -> Result<(), JitError> {
+        self.loaded = [None; NUM_REGS];
         let mut keys = group.key_offsets.iter();
         for (i, insn) in group.body.iter().enumerate() {
             match insn {
@@ -1068,13 +1112,67 @@ impl Translator<'_, '_> {
     /// Register chunk `j` of the value starting at `r`.
     fn reg(&mut self, r: Reg, j: usize) -> Value {
         // The verifier proved `r + j` is a register.
-        let v = self.regs[(usize::from(r.0) + j).min(NUM_REGS - 1)];
-        self.b.use_var(v)
+        let reg = (usize::from(r.0) + j).min(NUM_REGS - 1);
+        self.materialize(reg..reg + 1);
+        self.b.use_var(self.regs[reg])
     }
 
     fn def_reg(&mut self, r: Reg, j: usize, v: Value) {
-        let var = self.regs[(usize::from(r.0) + j).min(NUM_REGS - 1)];
-        self.b.def_var(var, v);
+        let reg = (usize::from(r.0) + j).min(NUM_REGS - 1);
+        self.overwrite(reg..reg + 1);
+        self.b.def_var(self.regs[reg], v);
+    }
+
+    /// Forgets the noted values ([`Self::load_value`]) in registers that
+    /// cover any of `regs`, which are about to be written; one that also
+    /// has other registers is loaded into them first.
+    fn overwrite(&mut self, regs: std::ops::Range<usize>) {
+        for k in 0..NUM_REGS {
+            let Some(l) = self.loaded[k] else { continue };
+            if !l.covers(k, regs.clone()) {
+                continue;
+            }
+            if k < regs.start || k + chunks_for(l.len) > regs.end {
+                self.materialize(k..k + 1);
+            }
+            self.loaded[k] = None;
+        }
+    }
+
+    /// Notes that registers from `dst` hold the `len`-byte big-endian value
+    /// at `addr + offset` (in bounds). The bytes are loaded into them only
+    /// when something reads them: an equality compare reads the bytes in
+    /// memory order instead ([`Self::compare_loaded`]).
+    fn load_value(&mut self, dst: Reg, addr: Value, offset: i32, len: usize) {
+        let first = usize::from(dst.0);
+        self.overwrite(first..first + chunks_for(len));
+        if let Some(l) = self.loaded.get_mut(first) {
+            *l = Some(Loaded {
+                addr,
+                offset,
+                len,
+                in_registers: false,
+            });
+        }
+    }
+
+    /// Loads into their registers the noted values ([`Self::load_value`])
+    /// that cover any of `regs` and are not loaded yet.
+    fn materialize(&mut self, regs: std::ops::Range<usize>) {
+        for k in 0..NUM_REGS {
+            let Some(l) = self.loaded[k] else { continue };
+            if l.in_registers || !l.covers(k, regs.clone()) {
+                continue;
+            }
+            self.loaded[k] = Some(Loaded {
+                in_registers: true,
+                ..l
+            });
+            for (j, w) in chunk_widths(l.len).enumerate() {
+                let v = self.load_be(l.addr, l.offset + 4 * j as i32, w);
+                self.b.def_var(self.regs[(k + j).min(NUM_REGS - 1)], v);
+            }
+        }
     }
 
     fn base(&mut self, base: BaseId) -> Value {
@@ -1204,6 +1302,11 @@ impl Translator<'_, '_> {
     /// or not (`NotEqual`): one compare for a value of one chunk, else the
     /// chunks' differences ored together and compared with zero.
     fn compare_eq(&mut self, r: Reg, value: &Const, cc: IntCC) -> Value {
+        if let Some(l) = self.loaded[usize::from(r.0).min(NUM_REGS - 1)]
+            && l.len == value.len()
+        {
+            return self.compare_loaded(l, value, cc);
+        }
         let chunks = value.to_chunks();
         if let [c] = chunks[..] {
             let v = self.reg(r, 0);
@@ -1220,6 +1323,47 @@ impl Translator<'_, '_> {
         }
         match diff {
             Some(d) => self.b.ins().icmp_imm_u(cc, d, 0),
+            None => self
+                .b
+                .ins()
+                .iconst(types::I8, i64::from(cc == IntCC::Equal)),
+        }
+    }
+
+    /// Whether the bytes `l` was loaded from are equal to `value` (`cc` is
+    /// `Equal`) or not (`NotEqual`), compared in memory order, 8 bytes at
+    /// a time where they can be: no byte swaps, the constant's bytes read
+    /// as the host reads memory.
+    fn compare_loaded(&mut self, l: Loaded, value: &Const, cc: IntCC) -> Value {
+        let mut result: Option<Value> = None;
+        let mut pos = 0;
+        while let Some(rest) = value.0.get(pos..).filter(|r| !r.is_empty()) {
+            let (ty, w) = match rest.len() {
+                8.. => (types::I64, 8),
+                4..8 => (types::I32, 4),
+                2..4 => (types::I16, 2),
+                _ => (types::I8, 1),
+            };
+            let mut bytes = [0u8; 8];
+            bytes[..w].copy_from_slice(&rest[..w]);
+            let host = match w {
+                8 => u64::from_ne_bytes(bytes),
+                4 => u64::from(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
+                2 => u64::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
+                _ => u64::from(bytes[0]),
+            };
+            let flags = MemFlagsData::new().with_notrap();
+            let raw = self.b.ins().load(ty, flags, l.addr, l.offset + pos as i32);
+            let t = self.b.ins().icmp_imm_u(cc, raw, host as i64);
+            result = Some(match (result, cc) {
+                (None, _) => t,
+                (Some(acc), IntCC::Equal) => self.b.ins().band(acc, t),
+                (Some(acc), _) => self.b.ins().bor(acc, t),
+            });
+            pos += w;
+        }
+        match result {
+            Some(v) => v,
             None => self
                 .b
                 .ins()

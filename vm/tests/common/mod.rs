@@ -89,7 +89,8 @@ macro_rules! engine_tests {
             base_chains_in_order, device_bound_chains, terminal_verdicts, counters_count,
             rule_counter_is_counted_by_its_statement, limits_with_a_clock, store_fixes_checksums,
             insert_remove_and_mirror, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames,
-            inline_lists, parse_skips_rules, checksum_fixes_apply_when_their_key_matches
+            inline_lists, parse_skips_rules, checksum_fixes_apply_when_their_key_matches,
+            loaded_values_outlive_writes
         );
     };
     ($engine:expr; $($name:ident),* $(,)?) => {

@@ -1418,3 +1418,51 @@ pub fn parse_skips_rules<E: Engine>(e: &E) {
     assert!(matches(e, &i, &[0xaa, 0xbb]));
     assert!(!matches(e, &i, &[0xab, 0xbb]));
 }
+
+/// A loaded value is the bytes as they were when it was loaded, whatever
+/// is written to the frame or to its registers later (the JIT reads loaded
+/// bytes only when they are needed, and compares them in place).
+pub fn loaded_values_outlive_writes<E: Engine>(e: &E) {
+    let frame = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11];
+    let store = |src: u8, len: u8| Insn::Store {
+        base: BaseId(0),
+        offset: 0,
+        len,
+        src: Reg(src),
+        checksums: Vec::new(),
+    };
+    // Loaded, overwritten in the frame, then compared: the old bytes.
+    for op in [CmpOp::Eq, CmpOp::Ne] {
+        let i = instance(matcher(vec![
+            load(0, 0, 0, 4),
+            imm(4, &[0xaa, 0xbb, 0xcc, 0xdd]),
+            store(4, 4),
+            cmp(0, op, &[0x12, 0x34, 0x56, 0x78]),
+        ]));
+        let mut bytes = frame;
+        let out = run_mut(e, &i, &mut bytes, 0);
+        assert_eq!(out.verdict == Final::Accept, op == CmpOp::Eq, "{op:?}");
+        assert_eq!(bytes[..4], [0xaa, 0xbb, 0xcc, 0xdd]);
+    }
+    // One register of an 8-byte value replaced: the other keeps its chunk.
+    let i = instance(matcher(vec![
+        load(0, 0, 0, 8),
+        imm(1, &[1, 2, 3, 4]),
+        cmp(0, CmpOp::Eq, &[0x12, 0x34, 0x56, 0x78, 1, 2, 3, 4]),
+    ]));
+    assert!(matches(e, &i, &frame));
+    // Loaded twice into the same register: the second load counts.
+    let i = instance(matcher(vec![
+        load(0, 0, 0, 4),
+        load(0, 0, 1, 4),
+        cmp(0, CmpOp::Eq, &[0x34, 0x56, 0x78, 0x9a]),
+    ]));
+    assert!(matches(e, &i, &frame));
+    // A 16-byte value compared in place, equal and one bit off.
+    let long: Vec<u8> = (0..16).map(|k| 0x40 + k).collect();
+    let i = instance(matcher(vec![load(0, 0, 0, 16), cmp(0, CmpOp::Eq, &long)]));
+    assert!(matches(e, &i, &long));
+    let mut off = long.clone();
+    off[15] ^= 1;
+    assert!(!matches(e, &i, &off));
+}
