@@ -194,6 +194,8 @@ pub(super) fn translate(
         chain_start: Vec::new(),
         return_block: Block::from_u32(0),
         accept: Block::from_u32(0),
+        chain_accept: Block::from_u32(0),
+        chain_return: Block::from_u32(0),
         exit: Block::from_u32(0),
         pending: Vec::new(),
         groups: Vec::new(),
@@ -270,6 +272,10 @@ struct Translator<'a, 'f> {
     return_block: Block,
     /// Where an accepting rule goes: on to the next base chain.
     accept: Block,
+    /// Where an accepting rule of the chain being translated goes, and
+    /// where its `return` and its end go (straight on in a base chain).
+    chain_accept: Block,
+    chain_return: Block,
     exit: Block,
     /// Break blocks of traced code still to fill: (block, chain, rule,
     /// instruction, next rule's block).
@@ -341,6 +347,22 @@ impl Translator<'_, '_> {
         let first = entry_blocks.first().copied().unwrap_or(self.exit);
         self.b.ins().jump(first, &[]);
 
+        // The verifier refuses jumps and gotos to base chains, so while a
+        // base chain's own rules run, the return stack holds only its
+        // policy: its end, `return` and `accept` in it go straight on.
+        let entry_of: Vec<Option<usize>> = (0..program.chains.len())
+            .map(|c| {
+                let mut at = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| usize::from(e.0) == c);
+                match (at.next(), at.next()) {
+                    (Some((i, _)), None) => Some(i),
+                    _ => None,
+                }
+            })
+            .collect();
+
         // The base chains, in entry order.
         for (i, &chain) in entries.iter().enumerate() {
             self.b.switch_to_block(entry_blocks[i]);
@@ -355,17 +377,22 @@ impl Translator<'_, '_> {
                 self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
                 self.b.switch_to_block(run);
             }
-            let n = self.b.ins().iconst(types::I32, i as i64);
-            self.b
-                .ins()
-                .stack_store(types::I64, n, self.run_state, ENTRY);
-            let site = self.b.ins().iconst(types::I32, i as i64);
-            let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
-            self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
-            let one = self.b.ins().iconst(types::I32, 1);
-            self.b
-                .ins()
-                .stack_store(types::I64, one, self.run_state, DEPTH);
+            // The return stack is set up only for a chain whose rules can
+            // leave it.
+            let rules = &program.chains[usize::from(chain.0)].rules;
+            if entry_of[usize::from(chain.0)].is_none() || rules.iter().any(leaves_chain) {
+                let n = self.b.ins().iconst(types::I32, i as i64);
+                self.b
+                    .ins()
+                    .stack_store(types::I64, n, self.run_state, ENTRY);
+                let site = self.b.ins().iconst(types::I32, i as i64);
+                let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
+                self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
+                let one = self.b.ins().iconst(types::I32, 1);
+                self.b
+                    .ins()
+                    .stack_store(types::I64, one, self.run_state, DEPTH);
+            }
             self.b
                 .ins()
                 .jump(self.chain_start[usize::from(chain.0)], &[]);
@@ -397,6 +424,10 @@ impl Translator<'_, '_> {
 
         // The chains.
         for (c, chain) in program.chains.iter().enumerate() {
+            (self.chain_accept, self.chain_return) = match entry_of[c] {
+                Some(i) => (after_entry[i], policy_blocks[i]),
+                None => (self.accept, self.return_block),
+            };
             // Traced code shows every rule, so it runs groups rule by rule.
             let mut groups = match self.traced {
                 true => Vec::new(),
@@ -430,7 +461,7 @@ impl Translator<'_, '_> {
                 }
             }
             self.b.switch_to_block(chain_end[c]);
-            self.b.ins().jump(self.return_block, &[]);
+            self.b.ins().jump(self.chain_return, &[]);
         }
 
         // Return: pop a site and go there.
@@ -1636,7 +1667,7 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(at.next, &[]);
             }
             Verdict::Return => {
-                self.b.ins().jump(self.return_block, &[]);
+                self.b.ins().jump(self.chain_return, &[]);
             }
             Verdict::Jump(target) => {
                 self.push_return(at.next);
@@ -1649,7 +1680,7 @@ impl Translator<'_, '_> {
             }
             Verdict::Accept => {
                 self.decide(1, u32::from(chain.0), at.rule as u32);
-                self.b.ins().jump(self.accept, &[]);
+                self.b.ins().jump(self.chain_accept, &[]);
             }
             Verdict::Drop | Verdict::Flood => {
                 self.decide(1, u32::from(chain.0), at.rule as u32);
@@ -1679,7 +1710,7 @@ impl Translator<'_, '_> {
                     self.b.ins().jump(at.next, &[]);
                 }
                 verdict_code::RETURN => {
-                    self.b.ins().jump(self.return_block, &[]);
+                    self.b.ins().jump(self.chain_return, &[]);
                 }
                 verdict_code::JUMP => {
                     self.push_return(at.next);
@@ -1688,7 +1719,7 @@ impl Translator<'_, '_> {
                 verdict_code::GOTO => self.dispatch(arg, &starts),
                 verdict_code::ACCEPT => {
                     self.decide_value(1, chain, rule);
-                    self.b.ins().jump(self.accept, &[]);
+                    self.b.ins().jump(self.chain_accept, &[]);
                 }
                 verdict_code::DROP | verdict_code::FLOOD => {
                     self.decide_value(1, chain, rule);
@@ -1741,6 +1772,17 @@ impl Translator<'_, '_> {
             self.enter_sealed(after);
         }
     }
+}
+
+/// Whether `rule` can enter another chain (a jump, a goto, or a verdict map,
+/// whose elements can change at run time).
+fn leaves_chain(rule: &Rule) -> bool {
+    rule.insns.iter().any(|i| {
+        matches!(
+            i,
+            Insn::Verdict(Verdict::Jump(_) | Verdict::Goto(_)) | Insn::VmapLookup { .. }
+        )
+    })
 }
 
 /// The widths in bytes of the register chunks of a `len`-byte value.
