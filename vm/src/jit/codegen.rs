@@ -234,8 +234,16 @@ impl Loaded {
 
 /// Bases and keys once the parse section is done.
 struct Fixed {
-    bases: [Value; NUM_BASES],
-    keys: [Value; NUM_KEYS],
+    bases: [Place; NUM_BASES],
+    keys: [Place; NUM_KEYS],
+}
+
+/// Where a fixed base or key is: a constant, or a stack slot it is read
+/// from where it is used.
+#[derive(Clone, Copy)]
+enum Place {
+    Value(Value),
+    Slot(cranelift_codegen::ir::StackSlot, i32),
 }
 
 /// The state of one translation.
@@ -339,11 +347,38 @@ impl Translator<'_, '_> {
 
         // Bases and keys are final from here on.
         self.enter_sealed(post_parse);
-        let fixed = Fixed {
-            bases: std::array::from_fn(|i| self.b.use_var(self.bases[i])),
-            keys: std::array::from_fn(|i| self.b.use_var(self.keys[i])),
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * (NUM_BASES + NUM_KEYS)) as u32,
+            3,
+        ));
+        let place = |t: &mut Self, v: Value, at: usize| {
+            let constant = t.b.func.dfg.value_def(v).inst().is_some_and(|i| {
+                t.b.func.dfg.insts[i].opcode() == cranelift_codegen::ir::Opcode::Iconst
+            });
+            if constant {
+                Place::Value(v)
+            } else {
+                t.b.ins().stack_store(types::I64, v, slot, (8 * at) as i32);
+                Place::Slot(slot, (8 * at) as i32)
+            }
         };
-        self.fixed = Some(fixed);
+        let bases: Vec<Place> = (0..NUM_BASES)
+            .map(|i| {
+                let v = self.b.use_var(self.bases[i]);
+                place(self, v, i)
+            })
+            .collect();
+        let keys: Vec<Place> = (0..NUM_KEYS)
+            .map(|i| {
+                let v = self.b.use_var(self.keys[i]);
+                place(self, v, NUM_BASES + i)
+            })
+            .collect();
+        self.fixed = Some(Fixed {
+            bases: bases.try_into().unwrap_or_else(|_| unreachable!()),
+            keys: keys.try_into().unwrap_or_else(|_| unreachable!()),
+        });
         let first = entry_blocks.first().copied().unwrap_or(self.exit);
         self.b.ins().jump(first, &[]);
 
@@ -1208,9 +1243,16 @@ impl Translator<'_, '_> {
 
     fn base(&mut self, base: BaseId) -> Value {
         let i = usize::from(base.0).min(NUM_BASES - 1);
-        match &self.fixed {
-            Some(f) => f.bases[i],
+        match self.fixed.as_ref().map(|f| f.bases[i]) {
+            Some(p) => self.read(p, types::I32),
             None => self.b.use_var(self.bases[i]),
+        }
+    }
+
+    fn read(&mut self, p: Place, ty: Type) -> Value {
+        match p {
+            Place::Value(v) => v,
+            Place::Slot(slot, at) => self.b.ins().stack_load(types::I64, ty, slot, at),
         }
     }
 
@@ -1224,8 +1266,8 @@ impl Translator<'_, '_> {
     /// A key as a 64-bit value: its 32-bit value, or [`KEY_ABSENT`].
     fn key(&mut self, key: KeyId) -> Value {
         let i = usize::from(key.0).min(NUM_KEYS - 1);
-        match &self.fixed {
-            Some(f) => f.keys[i],
+        match self.fixed.as_ref().map(|f| f.keys[i]) {
+            Some(p) => self.read(p, types::I64),
             None => self.b.use_var(self.keys[i]),
         }
     }
