@@ -759,12 +759,15 @@ impl Translator<'_, '_> {
             }
             Insn::InList { src, list, negate } => {
                 let n = list.first().map_or(1, |(low, _)| low.len());
-                let r = self.packed_reg(*src, n);
+                // Packed only for ranges: equal elements may compare the
+                // loaded bytes in place.
+                let mut packed = None;
                 let mut inside: Option<Value> = None;
                 for (low, high) in list {
                     let hit = if low == high {
                         self.equals(*src, low)
                     } else {
+                        let r = *packed.get_or_insert_with(|| self.packed_reg(*src, n));
                         self.in_range(r, low, high)
                     };
                     inside = Some(match inside {
@@ -933,6 +936,13 @@ impl Translator<'_, '_> {
                 offset,
                 add,
             } => {
+                if from.is_none() && add.is_none() {
+                    // An offset into the frame: a constant (below the
+                    // marker), which the chains then use as one.
+                    let v = self.b.ins().iconst(types::I32, i64::from(*offset));
+                    self.set_base(*dst, v);
+                    return Ok(false);
+                }
                 // from + offset (+ add) in 64 bits; absent when `from` is or
                 // when the sum reaches the marker.
                 let from = match from {
