@@ -171,7 +171,7 @@ pub(super) fn translate(
         v
     };
     let regs: [Variable; NUM_REGS] = std::array::from_fn(|_| var(&mut b, types::I32, 0));
-    let bases: [Variable; NUM_BASES] = std::array::from_fn(|_| var(&mut b, types::I32, ABSENT));
+    let bases: [Variable; NUM_BASES] = std::array::from_fn(|_| var(&mut b, types::I64, ABSENT));
     let keys: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I64, KEY_ABSENT));
     let program = instance.program().program();
     let entries = instance.program().entry_order().to_vec();
@@ -637,6 +637,7 @@ impl Translator<'_, '_> {
                 let b = self.base(*base);
                 let ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
                 self.guard(ok, brk);
+                let b = self.b.ins().ireduce(types::I32, b);
                 self.def_reg(*dst, 0, b);
             }
             Insn::LoadKey { dst, key } => {
@@ -903,7 +904,6 @@ impl Translator<'_, '_> {
                 bytes,
             } => {
                 let b = self.base(*base);
-                let b = self.b.ins().uextend(types::I64, b);
                 let at = self.b.ins().iadd_imm_u(b, i64::from(*offset));
                 let ok = self
                     .b
@@ -939,7 +939,7 @@ impl Translator<'_, '_> {
                 if from.is_none() && add.is_none() {
                     // An offset into the frame: a constant (below the
                     // marker), which the chains then use as one.
-                    let v = self.b.ins().iconst(types::I32, i64::from(*offset));
+                    let v = self.b.ins().iconst(types::I64, i64::from(*offset));
                     self.set_base(*dst, v);
                     return Ok(false);
                 }
@@ -947,10 +947,7 @@ impl Translator<'_, '_> {
                 // when the sum reaches the marker.
                 let from = match from {
                     None => self.b.ins().iconst(types::I64, 0),
-                    Some(b) => {
-                        let v = self.base(*b);
-                        self.b.ins().uextend(types::I64, v)
-                    }
+                    Some(b) => self.base(*b),
                 };
                 let mut sum = self.b.ins().iadd_imm_u(from, i64::from(*offset));
                 if let Some(r) = add {
@@ -964,13 +961,12 @@ impl Translator<'_, '_> {
                     .b
                     .ins()
                     .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, sum, ABSENT);
-                let sum = self.b.ins().ireduce(types::I32, sum);
-                let absent = self.b.ins().iconst(types::I32, ABSENT);
+                let absent = self.b.ins().iconst(types::I64, ABSENT);
                 let v = self.b.ins().select(over, absent, sum);
                 self.set_base(*dst, v);
             }
             Insn::ClearBase { dst } => {
-                let absent = self.b.ins().iconst(types::I32, ABSENT);
+                let absent = self.b.ins().iconst(types::I64, ABSENT);
                 self.set_base(*dst, absent);
             }
             Insn::SetKey { dst, src } => {
@@ -1254,7 +1250,7 @@ impl Translator<'_, '_> {
     fn base(&mut self, base: BaseId) -> Value {
         let i = usize::from(base.0).min(NUM_BASES - 1);
         match self.fixed.as_ref().map(|f| f.bases[i]) {
-            Some(p) => self.read(p, types::I32),
+            Some(p) => self.read(p, types::I64),
             None => self.b.use_var(self.bases[i]),
         }
     }
@@ -1318,7 +1314,6 @@ impl Translator<'_, '_> {
     /// from there lie in the frame (else to `brk`).
     fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> Value {
         let b = self.base(base);
-        let b = self.b.ins().uextend(types::I64, b);
         let end = self.b.ins().iadd_imm_u(b, i64::from(offset) + len as i64);
         let ok = self
             .b
@@ -1498,11 +1493,21 @@ impl Translator<'_, '_> {
 
     /// Whether packed `r` lies in `low..=high`.
     fn in_range(&mut self, r: Value, low: &Const, high: &Const) -> Value {
+        let number = |v: &Const| v.0.iter().fold(0u128, |acc, b| acc << 8 | u128::from(*b));
+        let (lo, hi) = (number(low), number(high));
+        if lo > hi {
+            return self.b.ins().iconst(types::I8, 0);
+        }
+        // lo <= r <= hi as one unsigned compare: r - lo <= hi - lo (the
+        // difference in the packed value's width, as `low`'s bytes).
+        let bytes = (hi - lo).to_be_bytes();
+        let span = Const(bytes[bytes.len() - low.len().min(16)..].to_vec());
         let lo = self.packed_const(low);
-        let hi = self.packed_const(high);
-        let above = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, r, lo);
-        let below = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, r, hi);
-        self.b.ins().band(above, below)
+        let span = self.packed_const(&span);
+        let offset = self.b.ins().isub(r, lo);
+        self.b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, offset, span)
     }
 
     fn alu(&mut self, a: Value, op: AluOp, b: Value) -> Value {
@@ -1816,7 +1821,6 @@ impl Translator<'_, '_> {
             let after = self.b.create_block();
             self.b.ins().brif(ok, fix_it, &[], after, &[]);
             self.enter_sealed(fix_it);
-            let b = self.b.ins().uextend(types::I64, b);
             let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
             let zero_means_none = self.imm32(u32::from(fix.zero_means_none));
             self.call(Call::FixChecksum, &[field, start, n, zero_means_none]);

@@ -108,9 +108,15 @@ impl Native {
         };
         set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "is_pic", "false")?;
-        // The code generator is tested against the interpreter; Cranelift's
-        // own IR verifier would double the compile time of large rulesets.
-        set(&mut flags, "enable_verifier", "false")?;
+        // Cranelift's own IR verifier checks the generated IR in debug
+        // builds (the tests); release builds skip it, since it would double
+        // the compile time of large rulesets.
+        let verify_ir = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        set(&mut flags, "enable_verifier", verify_ir)?;
         let isa = cranelift_native::builder()
             .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
             .finish(settings::Flags::new(flags))
