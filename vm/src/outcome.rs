@@ -126,10 +126,20 @@ impl Outcome {
         self.verdict = Final::Accept;
         self.decider = Decider::NoChain;
         self.mark = mark;
-        self.mirrors.clear();
-        self.edits.clear();
-        self.logs.clear();
-        self.mirror_bytes.clear();
+        self.clear_effects();
+    }
+
+    /// Forgets the mirrors, edits and logs, keeping the buffers (for a run
+    /// that sets the verdict, decider and mark itself).
+    pub(crate) fn clear_effects(&mut self) {
+        // Most runs have none: reading the lengths is cheaper than
+        // writing them.
+        if !(self.mirrors.is_empty() && self.edits.is_empty() && self.logs.is_empty()) {
+            self.mirrors.clear();
+            self.edits.clear();
+            self.logs.clear();
+            self.mirror_bytes.clear();
+        }
     }
 
     /// Records a mirror to `port` of `frame` with the edits made so far.

@@ -200,7 +200,8 @@ impl JitProgram {
         } else {
             &self.plain
         };
-        out.clear(packet.mark);
+        // The verdict, decider and mark are set below.
+        out.clear_effects();
         let mut ctx = Context::new(&self.instance, packet, out, tracer);
         // SAFETY: `ctx` was just built for this run: its frame, outcome and
         // tracer pointers come from live exclusive borrows that last until
