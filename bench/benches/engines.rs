@@ -130,8 +130,8 @@ fn main() {
     let mut rbpf_jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
     rbpf_jit.jit_compile().expect("rbpf's JIT compiles it");
     let peer_interp: Run<'_> = Box::new(|frame| {
-        let mut m = ebpf::mbuff(frame, native::Port::Veth3);
-        black_box(rbpf_interp.execute_program(frame, &mut m).expect("runs"));
+        let m = ebpf::mbuff(frame, native::Port::Veth3);
+        black_box(rbpf_interp.execute_program(frame, &m).expect("runs"));
     });
     let peer_jit: Run<'_> = Box::new(|frame| {
         let mut m = ebpf::mbuff(frame, native::Port::Veth3);

@@ -192,7 +192,7 @@ fn parse(f: &[u8]) -> Option<Parsed> {
 
 /// Whether `a` is in the blocklist set.
 fn blocked(a: u32) -> bool {
-    a >> 8 == 0xc000_02 || a >> 8 == 0xc633_64 || a == 0xcb00_7107
+    a >> 8 == 0x00c0_0002 || a >> 8 == 0x00c6_3364 || a == 0xcb00_7107
 }
 
 /// Runs the `edge` ruleset on `frame`, received on `port`.
@@ -316,7 +316,7 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
             (0x0a0a_0050, 80 | 443) => return rule(13, Verdict::Accept, 0, false),
             (0x0a0a_0016, 22) => {
                 // jump admin
-                if saddr.is_some_and(|s| s >> 8 == 0x0a0a_00) {
+                if saddr.is_some_and(|s| s >> 8 == 0x000a_0a00) {
                     count(&state.counters[5]);
                     return Decision {
                         verdict: Verdict::Accept,
@@ -336,7 +336,7 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
         }
     }
     // 14: the management network.
-    if daddr.is_some_and(|d| d >> 8 == 0x0a63_00) {
+    if daddr.is_some_and(|d| d >> 8 == 0x000a_6300) {
         return rule(14, Verdict::FwdUplink, 0, false);
     }
     // 15: broadcast.

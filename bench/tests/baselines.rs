@@ -68,8 +68,8 @@ fn ebpf_edge_agrees_with_the_native_edge() {
             let mut want_frame = frame.bytes.clone();
             let want = native::edge(&mut state, &mut want_frame, port);
             let mut a = frame.bytes.clone();
-            let mut m = jitswitch_bench::ebpf::mbuff(&mut a, port);
-            let r = interp.execute_program(&mut a, &mut m).expect("runs");
+            let m = jitswitch_bench::ebpf::mbuff(&mut a, port);
+            let r = interp.execute_program(&a, &m).expect("runs");
             assert_eq!(
                 jitswitch_bench::ebpf::decision(r),
                 want,

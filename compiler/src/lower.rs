@@ -308,13 +308,13 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             if overlap == known.len() {
                 return Ok(());
             }
-            if overlap == 0 {
-                if let (Some(had), Some(wants)) = (
+            if overlap == 0
+                && let (Some(had), Some(wants)) = (
                     self.selected(subject, known),
                     self.selected(subject, values),
-                ) {
-                    return Err(self.conflict(had, wants));
-                }
+                )
+            {
+                return Err(self.conflict(had, wants));
             }
         }
         if let CondSubject::LayerKey(Layer::Transport) = subject {
@@ -847,38 +847,38 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         negate: bool,
     ) -> Result<(), CompileError> {
         let first = &loads[0];
-        if let [_] = loads {
-            if elements.len() <= INLINE_SET_LIMIT {
-                let mut list: Vec<(u128, u128)> = elements
-                    .iter()
-                    .map(|e| bounds(e.key[0], first.bits))
-                    .collect();
-                list.sort_unstable();
-                list.dedup();
-                let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
-                self.b.push(match list.as_slice() {
-                    [(low, high)] if low == high => Insn::Cmp {
-                        src: first.reg,
-                        op,
-                        value: first.place(*low),
-                    },
-                    [(low, high)] => Insn::Range {
-                        src: first.reg,
-                        low: first.place(*low),
-                        high: first.place(*high),
-                        negate,
-                    },
-                    _ => Insn::InList {
-                        src: first.reg,
-                        list: list
-                            .iter()
-                            .map(|(l, h)| (first.place(*l), first.place(*h)))
-                            .collect(),
-                        negate,
-                    },
-                });
-                return Ok(());
-            }
+        if let [_] = loads
+            && elements.len() <= INLINE_SET_LIMIT
+        {
+            let mut list: Vec<(u128, u128)> = elements
+                .iter()
+                .map(|e| bounds(e.key[0], first.bits))
+                .collect();
+            list.sort_unstable();
+            list.dedup();
+            let op = if negate { CmpOp::Ne } else { CmpOp::Eq };
+            self.b.push(match list.as_slice() {
+                [(low, high)] if low == high => Insn::Cmp {
+                    src: first.reg,
+                    op,
+                    value: first.place(*low),
+                },
+                [(low, high)] => Insn::Range {
+                    src: first.reg,
+                    low: first.place(*low),
+                    high: first.place(*high),
+                    negate,
+                },
+                _ => Insn::InList {
+                    src: first.reg,
+                    list: list
+                        .iter()
+                        .map(|(l, h)| (first.place(*l), first.place(*h)))
+                        .collect(),
+                    negate,
+                },
+            });
+            return Ok(());
         }
         let layout = KeyLayout {
             parts: loads.iter().map(|l| (l.bytes, l.shift)).collect(),
@@ -1218,21 +1218,19 @@ fn nft_rewrite(m: &Match, is_flags: impl Fn(&KeyPart) -> bool) -> std::borrow::C
             set: SetRef::Anonymous(body),
         },
     ) = (m.key.as_slice(), &m.rel)
+        && let [model::Element { key, .. }] = body.elements.as_slice()
+        && let [model::Atom::Value(v)] = key.as_slice()
+        && is_flags(part)
+        && part.bitwise.is_none()
     {
-        if let [model::Element { key, .. }] = body.elements.as_slice() {
-            if let [model::Atom::Value(v)] = key.as_slice() {
-                if is_flags(part) && part.bitwise.is_none() {
-                    let rel = Relation::FlagsAny {
-                        negate: false,
-                        mask: *v,
-                    };
-                    return std::borrow::Cow::Owned(Match {
-                        key: m.key.clone(),
-                        rel,
-                    });
-                }
-            }
-        }
+        let rel = Relation::FlagsAny {
+            negate: false,
+            mask: *v,
+        };
+        return std::borrow::Cow::Owned(Match {
+            key: m.key.clone(),
+            rel,
+        });
     }
     std::borrow::Cow::Borrowed(m)
 }

@@ -60,9 +60,13 @@ pub fn tuple(i: usize) -> Tuple {
     Tuple {
         saddr: format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
         daddr: format!("192.168.{}.{}", (i / 251) % 256, i % 251),
-        proto: if i % 3 == 0 { "udp" } else { "tcp" },
+        proto: if i.is_multiple_of(3) { "udp" } else { "tcp" },
         sport: 1024 + (i * 7) % 60000,
         dport: 1 + i % 1023,
-        verdict: if i % 7 == 0 { "drop" } else { "accept" },
+        verdict: if i.is_multiple_of(7) {
+            "drop"
+        } else {
+            "accept"
+        },
     }
 }

@@ -112,7 +112,6 @@ mod tests {
                 .write_packet(&PcapPacket::new(Duration::ZERO, frame.len() as u32, frame))
                 .unwrap();
         }
-        drop(writer);
         assert_eq!(
             read_capture(&file).unwrap(),
             vec![vec![1, 2, 3], vec![4, 5]]

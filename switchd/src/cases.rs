@@ -73,6 +73,10 @@ pub struct Expect {
 
 /// A frame: from header fields, or raw.
 #[derive(Clone, Debug, Deserialize)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "test vectors, read once from a file"
+)]
 pub enum PacketSpec {
     /// Hex bytes (whitespace allowed).
     Hex(String),

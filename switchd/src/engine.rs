@@ -22,6 +22,10 @@ pub enum EngineError {
 
 /// A program's runtime objects, made runnable by an engine.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per loaded ruleset, matched on every packet: a box would add a pointer chase"
+)]
 pub enum Code {
     /// Run by the reference interpreter ([`vm::interpreter`]).
     Interpreter(Arc<Instance>),

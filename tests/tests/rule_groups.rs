@@ -17,7 +17,7 @@ fn tuple(n: u16) -> ([u8; 4], [u8; 4], bool, u16, u16) {
     (
         [10, 1, hi, lo],
         [192, 168, hi, lo],
-        n % 3 != 0,
+        !n.is_multiple_of(3),
         1024 + n,
         1 + n % 50,
     )

@@ -13,6 +13,9 @@ use vm::{InputPort, Instance, NoTrace, Outcome, Packet, interpreter, verify};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+/// Runs one packet under an engine.
+type Run<'a> = dyn Fn(Packet<'_>, &mut Outcome) + 'a;
+
 fn edge_acl(c: &mut Criterion) {
     let verified = verify(common::edge_acl::program()).expect("the edge ACL verifies");
     let instance = Arc::new(Instance::new(
@@ -27,8 +30,7 @@ fn edge_acl(c: &mut Criterion) {
         interpreter::run(&instance, packet, out, &mut NoTrace)
     };
     let native = |packet: Packet<'_>, out: &mut Outcome| jit.run(packet, out, &mut NoTrace);
-    let engines: [(&str, &dyn Fn(Packet<'_>, &mut Outcome)); 2] =
-        [("interpreter", &interp), ("jit", &native)];
+    let engines: [(&str, &Run); 2] = [("interpreter", &interp), ("jit", &native)];
     for (name, run) in engines {
         let mut group = c.benchmark_group(format!("{name}/edge_acl"));
         let mut frames: Vec<Vec<u8>> = cases.iter().map(|c| c.frame.clone()).collect();

@@ -192,17 +192,16 @@ pub fn run(insns: &mut Vec<Insn>, program: &Program) {
                 *slot = Some((span.first, rename(span.first)));
             }
             let dst = insn.reg_use(program).writes;
-            if let (Some(vn), Some(dst)) = (vn, dst) {
-                if let Some(holder) = values.holder(vn, dst.count) {
-                    if holder == dst || can_rename(insns, program, at, &dst, &holder) {
-                        renames.retain(|(d, _)| !d.overlaps(&dst));
-                        if holder != dst {
-                            renames.push((dst, holder.first));
-                        }
-                        plan.push(None);
-                        continue;
-                    }
+            if let (Some(vn), Some(dst)) = (vn, dst)
+                && let Some(holder) = values.holder(vn, dst.count)
+                && (holder == dst || can_rename(insns, program, at, &dst, &holder))
+            {
+                renames.retain(|(d, _)| !d.overlaps(&dst));
+                if holder != dst {
+                    renames.push((dst, holder.first));
                 }
+                plan.push(None);
+                continue;
             }
             if let Some(dst) = dst {
                 values.clobber(&dst);

@@ -139,11 +139,11 @@ fn mismatch(program: &Program, case: &Case, outcome: &Outcome) -> String {
     };
     let mut text = String::new();
     let mut check = |what: &str, expected: Option<String>, got: Option<String>| {
-        if let Some(expected) = expected {
-            if Some(&expected) != got.as_ref() {
-                let got = got.unwrap_or_else(|| "nothing".into());
-                let _ = writeln!(text, "expected {what} {expected}, got {got}");
-            }
+        if let Some(expected) = expected
+            && Some(&expected) != got.as_ref()
+        {
+            let got = got.unwrap_or_else(|| "nothing".into());
+            let _ = writeln!(text, "expected {what} {expected}, got {got}");
         }
     };
     check("verdict", e.verdict.clone(), Some(verdict.into()));
