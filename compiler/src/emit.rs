@@ -204,6 +204,81 @@ impl RuleBuilder {
         Ok(load)
     }
 
+    /// The class of the 48-bit link address at `range` as one byte (see
+    /// `ruleset::registry::MetaKey::class_of`): `classes[0]` when it is the
+    /// input port's address, else `classes[1]` when all its bits are set,
+    /// else `classes[2]` when its group bit (the first byte's lowest) is set,
+    /// else `classes[3]`. The VM has no conditional value, so each choice
+    /// is arithmetic on a condition c of 0 or 1 (`b + c * (a - b)`), and
+    /// "x is not 0" is the top bit of `(0 - x) | x`.
+    pub fn address_class(
+        &mut self,
+        range: BitRange,
+        classes: [u32; 4],
+    ) -> Result<FieldLoad, CompileError> {
+        use vm::{AluOp, Operand};
+        let [host, broadcast, multicast, other] = classes;
+        let out = self.alloc(4)?;
+        let after = self.mark();
+        let addr = self.load_field(range)?.reg;
+        let port = self.load_meta(Meta::IifAddr)?.reg;
+        let [t, u] = [self.alloc(4)?, self.alloc(4)?];
+        let next = |r: Reg| Reg(r.0 + 1);
+        let alu = |b: &mut Self, dst: Reg, a: Reg, op: AluOp, with: Operand| {
+            b.push(Insn::Alu {
+                dst,
+                a,
+                op,
+                b: with,
+            });
+        };
+        let imm = |b: &mut Self, dst: Reg, n: u32| {
+            b.push(Insn::Imm {
+                dst,
+                value: Value(n.to_be_bytes().to_vec()),
+            });
+        };
+        // dst = 1 when src is not 0, else 0 (src kept).
+        let nonzero = |b: &mut Self, dst: Reg, src: Reg| {
+            imm(b, dst, 0);
+            alu(b, dst, dst, AluOp::Sub, Operand::Reg(src));
+            alu(b, dst, dst, AluOp::Or, Operand::Reg(src));
+            alu(b, dst, dst, AluOp::Shr, Operand::Imm(31));
+        };
+        // dst stays when c is 1 and becomes `otherwise` when c is 0:
+        // otherwise + c * (dst - otherwise).
+        let choose = |b: &mut Self, dst: Reg, c: Reg, otherwise: u32| {
+            alu(b, dst, dst, AluOp::Sub, Operand::Imm(otherwise));
+            alu(b, dst, dst, AluOp::Mul, Operand::Reg(c));
+            alu(b, dst, dst, AluOp::Add, Operand::Imm(otherwise));
+        };
+        // t = 1 when the address is not all ones (not broadcast).
+        alu(self, u, addr, AluOp::Xor, Operand::Imm(u32::MAX));
+        alu(self, t, next(addr), AluOp::Xor, Operand::Imm(0xffff));
+        alu(self, u, u, AluOp::Or, Operand::Reg(t));
+        nonzero(self, t, u);
+        // out = broadcast or multicast; u = the group bit.
+        imm(self, out, multicast);
+        choose(self, out, t, broadcast);
+        alu(self, u, addr, AluOp::Shr, Operand::Imm(24));
+        alu(self, u, u, AluOp::And, Operand::Imm(1));
+        // out = that, or other when the group bit is clear.
+        choose(self, out, u, other);
+        // u = 1 when the address is not the port's: out, or host.
+        alu(self, t, addr, AluOp::Xor, Operand::Reg(port));
+        alu(self, u, next(addr), AluOp::Xor, Operand::Reg(next(port)));
+        alu(self, t, t, AluOp::Or, Operand::Reg(u));
+        nonzero(self, u, t);
+        choose(self, out, u, host);
+        self.release_to(after);
+        Ok(FieldLoad {
+            reg: out,
+            bytes: 1,
+            shift: 0,
+            bits: 8,
+        })
+    }
+
     /// Loads a parse key (such as the network protocol) of `bytes` width.
     pub fn load_key(&mut self, key: KeyId, bits: u32) -> Result<FieldLoad, CompileError> {
         let reg = self.alloc(4)?;

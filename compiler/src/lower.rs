@@ -77,6 +77,14 @@ enum Source2 {
     Meta(Meta),
     /// `meta length`: the frame length from the network base on.
     LengthFromNetwork,
+    /// The class of a link address (`meta pkttype`): see
+    /// [`ruleset::registry::MetaKey::class_of`].
+    AddressClass {
+        /// The address's bits.
+        range: BitRange,
+        /// The class values: host, broadcast, multicast, other.
+        classes: [u32; 4],
+    },
 }
 
 impl Source2 {
@@ -86,6 +94,7 @@ impl Source2 {
             Source2::Bits(range) => (range.covering_bytes() as usize, range.shift()),
             Source2::Key(_) | Source2::LengthFromNetwork => (4, 0),
             Source2::Meta(meta) => (meta.len(), 0),
+            Source2::AddressClass { .. } => (1, 0),
         }
     }
 }
@@ -470,7 +479,41 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 )
             }
             Load::Meta(MetaRef::Runtime(id)) => {
-                match self.prog.registry().metas[usize::from(id.0)].name.as_str() {
+                let registry = self.prog.registry();
+                let meta = &registry.metas[usize::from(id.0)];
+                if let Some((header, field)) = meta.class_of {
+                    let ty = registry.ty(meta.ty);
+                    let class = |name: &str| {
+                        ty.symbol(name)
+                            .and_then(|v| u32::try_from(v).ok())
+                            .ok_or_else(|| {
+                                CompileError::NotSupported(format!(
+                                    "meta {}: its type has no `{name}`",
+                                    meta.name
+                                ))
+                            })
+                    };
+                    let classes = [
+                        class("host")?,
+                        class("broadcast")?,
+                        class("multicast")?,
+                        class("other")?,
+                    ];
+                    let at = self.require(header)?;
+                    let range = HeaderAt {
+                        registry: self.prog.registry(),
+                        header,
+                        at,
+                    }
+                    .field_range(field);
+                    if range.len != 48 || !range.is_byte_aligned() {
+                        return Err(CompileError::NotSupported(
+                            "the class of a link address that is not 48 bits".into(),
+                        ));
+                    }
+                    return Ok(Source2::AddressClass { range, classes });
+                }
+                match meta.name.as_str() {
                     "iif" => Source2::Meta(Meta::Iif),
                     "iifname" => Source2::Meta(Meta::IifName),
                     "mark" => Source2::Meta(Meta::Mark),
@@ -545,6 +588,10 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 });
                 self.b.release_to(after);
                 Ok(len)
+            }
+            Source2::AddressClass { range, classes } => {
+                self.prog.layout.use_base(range.base);
+                self.b.address_class(range, classes)
             }
         }
     }

@@ -575,7 +575,7 @@ pub enum Decl {
         /// The whole declaration.
         span: Span,
     },
-    /// `meta NAME : TYPE [settable];`
+    /// `meta NAME : TYPE [settable] [class of HEADER FIELD];`
     Meta {
         /// The key's name.
         name: Ident,
@@ -583,6 +583,9 @@ pub enum Decl {
         ty: Ident,
         /// `settable`: rules may write it (`meta mark set 1`).
         settable: bool,
+        /// `class of HEADER FIELD`: the key is the class of that link
+        /// address (see [`crate::registry::MetaKey::class_of`]).
+        class_of: Option<(Ident, Ident)>,
         /// The whole declaration.
         span: Span,
     },

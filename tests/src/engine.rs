@@ -42,7 +42,7 @@ impl Engines {
             Arc::new(compiler::compile_verified(checked).map_err(|e| {
                 anyhow!("{}", compiler::error::diagnostics(checked, e).render(false))
             })?);
-        let port = InputPort::new(verified.program(), device, [0x02, 0, 0, 0, 0, 0x99]);
+        let port = InputPort::new(verified.program(), device, crate::kernel::DEVICE_ADDR);
         // A clock that stands still: rate limiters decide the same under
         // both engines however long each takes.
         let code = |engine, verified: &Arc<Verified>| {

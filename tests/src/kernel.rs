@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 
 /// The interface the ruleset's base chains attach to (`device "jsw0"`).
 pub const DEVICE: &str = "jsw0";
+
+/// The hook device's link address, which `meta pkttype` compares with: the
+/// kernel's veth gets the one `switchctl trace` and `test` give the port.
+pub const DEVICE_ADDR: [u8; 6] = switchd::ctl::OFFLINE_PORT_ADDR;
 /// Its veth peer, through which frames are sent.
 const PEER: &str = "jsw1";
 /// Table and chain of the oracle's own frame counter.
@@ -58,6 +62,8 @@ impl KernelOracle {
     pub fn new() -> Result<KernelOracle> {
         let ns = Netns::new("kparity")?;
         ns.add_veth(DEVICE, PEER)?;
+        let addr = DEVICE_ADDR.map(|b| format!("{b:02x}")).join(":");
+        ns.exec_checked(&["ip", "link", "set", "dev", DEVICE, "address", &addr])?;
         let sender = ns.enter(|| FrameSender::open(PEER))?;
         let oracle = KernelOracle {
             ns,

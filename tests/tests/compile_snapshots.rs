@@ -187,6 +187,11 @@ const CASES: &[(&str, &str)] = &[
     ("meta_l4proto", "meta l4proto { tcp, udp } accept"),
     ("meta_mark", "meta mark 0x10 accept"),
     ("meta_mark_mask", "meta mark & 0xff == 0x10 accept"),
+    ("meta_pkttype", "meta pkttype broadcast drop"),
+    (
+        "meta_pkttype_set",
+        "meta pkttype { host, multicast } accept",
+    ),
     // ---- raw payload ----
     ("raw_ll", "@ll,96,16 0x0800 accept"),
     ("raw_nh_word", "@nh,96,32 0x0a000001 accept"),

@@ -81,12 +81,21 @@ impl Parser<'_> {
                 self.expect(Tok::Colon, "`:` and a datatype")?;
                 let ty = self.expect_word("a datatype")?;
                 let settable = self.eat_word("settable");
+                let class_of = if self.eat_word("class") {
+                    self.expect_keyword("of")?;
+                    let header = self.expect_word("a header name")?;
+                    let field = self.expect_word("a field name")?;
+                    Some((header, field))
+                } else {
+                    None
+                };
                 self.expect(Tok::Semi, "`;`")?;
                 self.loader.names.add_meta(&name.name);
                 Decl::Meta {
                     name,
                     ty,
                     settable,
+                    class_of,
                     span: self.since(start),
                 }
             }

@@ -214,9 +214,17 @@ impl Registry {
                 name,
                 ty,
                 settable,
+                class_of,
                 span,
             } => {
                 let t = self.type_ref(ty)?;
+                let class_of = class_of
+                    .as_ref()
+                    .map(|(header, field)| {
+                        let h = self.header_ref(header)?;
+                        Ok::<_, Diagnostic>((h, self.field_ref(h, field)?))
+                    })
+                    .transpose()?;
                 if self.meta(&name.name).is_some() {
                     return Err(Diagnostic::error(
                         name.span,
@@ -228,6 +236,7 @@ impl Registry {
                     name: name.name.clone(),
                     ty: t,
                     settable: *settable,
+                    class_of,
                     span: *span,
                 });
             }

@@ -289,6 +289,13 @@ pub struct MetaKey {
     pub ty: TypeId,
     /// Rules may write it (`meta mark set ...`).
     pub settable: bool,
+    /// The link address field (`ether daddr`) whose class the key is, as
+    /// the kernel's `eth_type_trans` finds it: `host` when the address is
+    /// the input port's, else `broadcast` when all its bits are set, else
+    /// `multicast` when its group bit (the first byte's lowest bit) is set,
+    /// else `other`; the values are the key's datatype's symbols of those
+    /// names.
+    pub class_of: Option<(HeaderId, FieldId)>,
     /// Where it was declared.
     pub span: Span,
 }

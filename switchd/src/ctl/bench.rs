@@ -118,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let compile_ms = ms(started.elapsed());
-    let port = InputPort::new(verified.program(), &args.iif, [0x02, 0, 0, 0, 0, 0xfe]);
+    let port = InputPort::new(verified.program(), &args.iif, super::OFFLINE_PORT_ADDR);
     let mut runs = Vec::new();
     for &engine in args.engine.list() {
         let instance = Instance::new(verified.clone(), Arc::new(MonotonicClock::new()));

@@ -7,6 +7,10 @@
 //! [`list`], [`delete`], [`element`], [`status`] (`ports`, `fdb`, `stats`),
 //! and [`trace`] without a ruleset.
 
+/// The link address offline runs (`trace`, `test`, `bench`) give the input
+/// port: a frame sent to it is `meta pkttype host`.
+pub const OFFLINE_PORT_ADDR: [u8; 6] = [0x02, 0, 0, 0, 0, 0xfe];
+
 pub mod bench;
 pub mod check;
 pub mod client;

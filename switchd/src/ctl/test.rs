@@ -75,7 +75,7 @@ pub fn run_cases(
         let port = InputPort::new(
             program,
             case.iif.as_deref().unwrap_or(default_iif),
-            [0x02, 0, 0, 0, 0, 0xfe],
+            super::OFFLINE_PORT_ADDR,
         );
         let mut bytes = frame.clone();
         code.run(

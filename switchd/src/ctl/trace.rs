@@ -125,7 +125,7 @@ pub fn run(args: Args, socket: &Path) -> anyhow::Result<ExitCode> {
     let port = InputPort::new(
         verified.program(),
         args.iif.as_deref().unwrap_or(""),
-        [0; 6],
+        super::OFFLINE_PORT_ADDR,
     );
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
     let code = Code::new(args.engine, Arc::new(instance))?;
