@@ -206,6 +206,10 @@ file_case!(
     "header h {\n    hlen : 8;\n    valid = hlen + 1;\n}\n"
 );
 file_case!(
+    meta_class_of_unknown_field,
+    "meta linktype : pkt_type class of ether dest;\n"
+);
+file_case!(
     parse_edge_to_unknown_header,
     "parse udp dport 4789 => vxlan;\n"
 );
