@@ -221,9 +221,10 @@ impl RuleBuilder {
         let out = self.alloc(4)?;
         let after = self.mark();
         let addr = self.load_field(range)?.reg;
-        let port = self.load_meta(Meta::IifAddr)?.reg;
-        let [t, u] = [self.alloc(4)?, self.alloc(4)?];
+        // Two registers, consecutive: temporaries, then the port's address.
+        let t = self.alloc(Meta::IifAddr.len())?;
         let next = |r: Reg| Reg(r.0 + 1);
+        let u = next(t);
         let alu = |b: &mut Self, dst: Reg, a: Reg, op: AluOp, with: Operand| {
             b.push(Insn::Alu {
                 dst,
@@ -257,18 +258,22 @@ impl RuleBuilder {
         alu(self, t, next(addr), AluOp::Xor, Operand::Imm(0xffff));
         alu(self, u, u, AluOp::Or, Operand::Reg(t));
         nonzero(self, t, u);
-        // out = broadcast or multicast; u = the group bit.
+        // out = broadcast or multicast; then, when the group bit is clear,
+        // other.
         imm(self, out, multicast);
         choose(self, out, t, broadcast);
         alu(self, u, addr, AluOp::Shr, Operand::Imm(24));
         alu(self, u, u, AluOp::And, Operand::Imm(1));
-        // out = that, or other when the group bit is clear.
         choose(self, out, u, other);
         // u = 1 when the address is not the port's: out, or host.
-        alu(self, t, addr, AluOp::Xor, Operand::Reg(port));
-        alu(self, u, next(addr), AluOp::Xor, Operand::Reg(next(port)));
-        alu(self, t, t, AluOp::Or, Operand::Reg(u));
-        nonzero(self, u, t);
+        self.push(Insn::LoadMeta {
+            dst: t,
+            meta: Meta::IifAddr,
+        });
+        alu(self, addr, addr, AluOp::Xor, Operand::Reg(t));
+        alu(self, next(addr), next(addr), AluOp::Xor, Operand::Reg(u));
+        alu(self, addr, addr, AluOp::Or, Operand::Reg(next(addr)));
+        nonzero(self, u, addr);
         choose(self, out, u, host);
         self.release_to(after);
         Ok(FieldLoad {

@@ -499,9 +499,22 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                         class("multicast")?,
                         class("other")?,
                     ];
-                    let at = self.require(header)?;
+                    // The link header is where the frame starts; reading
+                    // it here is metadata, not a link-layer match (which
+                    // would change how later matches find their headers,
+                    // as `ether` matches do in nft).
+                    if registry.link != Some(header) {
+                        return Err(CompileError::NotSupported(format!(
+                            "meta {}: the class of an address outside the link header",
+                            meta.name
+                        )));
+                    }
+                    let at = Place {
+                        base: Layout::layer_base(Layer::Link),
+                        offset: 0,
+                    };
                     let range = HeaderAt {
-                        registry: self.prog.registry(),
+                        registry,
                         header,
                         at,
                     }
@@ -511,6 +524,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                             "the class of a link address that is not 48 bits".into(),
                         ));
                     }
+                    self.prog.layout.use_layer(Layer::Link);
                     return Ok(Source2::AddressClass { range, classes });
                 }
                 match meta.name.as_str() {

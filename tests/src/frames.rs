@@ -25,12 +25,14 @@ pub struct Frame {
     pub bytes: Vec<u8>,
 }
 
-/// MAC addresses frames are built from.
-pub const MACS: [[u8; 6]; 4] = [
+/// MAC addresses frames are built from: two stations, broadcast, a
+/// multicast group and the receiving port's own address (`meta pkttype`).
+pub const MACS: [[u8; 6]; 5] = [
     [0x02, 0, 0, 0, 0, 0x01],
     [0x02, 0, 0, 0, 0, 0x02],
     [0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
     [0x01, 0x00, 0x5e, 0, 0, 0x01],
+    crate::kernel::DEVICE_ADDR,
 ];
 /// IPv4 addresses frames are built from.
 pub const IPV4: [[u8; 4]; 5] = [

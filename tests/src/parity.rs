@@ -118,6 +118,17 @@ pub fn switchctl() -> std::path::PathBuf {
         .join("switchctl")
 }
 
+/// True for an 802.3 frame: the type field after at most one (offloaded)
+/// tag is a length (below 0x600).
+pub fn is_length_frame(b: &[u8]) -> bool {
+    let be16 = |o: usize| b.get(o..o + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
+    let kind = match be16(12) {
+        Some(0x8100 | 0x88a8) => be16(16),
+        other => other,
+    };
+    kind.is_some_and(|t| t < 0x600)
+}
+
 /// True for a later fragment: an IPv4 fragment offset, or an IPv6
 /// fragment header with a non-zero offset, behind at most one tag.
 pub fn is_later_fragment(b: &[u8]) -> bool {
@@ -164,6 +175,11 @@ pub enum Difference {
     /// A rule nft reads as reaching a second VLAN tag (see
     /// [`names_inner_tag`]): nft looks behind the inner tag.
     InnerVlanTag,
+    /// An 802.3 frame (a length, not a type, after the outer tag if any):
+    /// the kernel's `meta protocol` is 0x0004 or 0x0001, and the type of an
+    /// offloaded tag, which nft rebuilds from it, too; jitswitch reads the
+    /// length field (a gap, `docs/kernel-parity.md`).
+    LengthFrame,
 }
 
 impl Difference {
@@ -175,6 +191,8 @@ impl Difference {
             Some(Difference::TwoNotEquals)
         } else if names_inner_tag(rule) {
             Some(Difference::InnerVlanTag)
+        } else if is_length_frame(frame) {
+            Some(Difference::LengthFrame)
         } else {
             None
         }

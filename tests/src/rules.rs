@@ -143,6 +143,7 @@ const FIELDS: &[Field] = &[
     f("meta l4proto", Any, Pool(&[1, 6, 17, 58, 47, 0, 50]), Int),
     f("meta length", Any, Pool(&[20, 28, 40, 46, 60, 100]), Int),
     f("meta mark", Any, Pool(&[0, 1]), Int),
+    f("meta pkttype", Any, Pool(&[0, 1, 2, 3]), Int),
 ];
 
 /// The network header offset, network protocol, transport header offset
@@ -213,7 +214,7 @@ fn bits_of(field: &Field) -> usize {
         Ll(_, l) | Nh(_, l) | Th(_, l) => l,
         Pool(_) => match field.expr {
             "meta protocol" => 16,
-            "meta l4proto" => 8,
+            "meta l4proto" | "meta pkttype" => 8,
             _ => 32,
         },
     }
