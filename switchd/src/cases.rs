@@ -306,15 +306,19 @@ pub fn parse_hex(field: &'static str, text: &str) -> Result<Vec<u8>, CaseError> 
 }
 
 fn mac(field: &'static str, text: Option<&str>, default: [u8; 6]) -> Result<[u8; 6], CaseError> {
-    let Some(text) = text else { return Ok(default) };
+    text.map_or(Ok(default), |t| parse_mac(t).map_err(|e| bad(field, e)))
+}
+
+/// Parses a MAC address written `02:00:00:00:00:fe`.
+pub fn parse_mac(text: &str) -> Result<[u8; 6], String> {
     let bytes: Vec<u8> = text
         .split(':')
         .map(|b| u8::from_str_radix(b, 16))
         .collect::<Result<_, _>>()
-        .map_err(|e| bad(field, e))?;
+        .map_err(|e| format!("{text:?}: {e}"))?;
     bytes
         .try_into()
-        .map_err(|_| bad(field, "a MAC address has six bytes"))
+        .map_err(|_| format!("{text:?}: a MAC address has six bytes"))
 }
 
 fn v4(field: &'static str, text: Option<&str>, default: [u8; 4]) -> Result<[u8; 4], CaseError> {

@@ -1,5 +1,5 @@
-//! `switchctl trace --program FILE.ron`: verdicts, JSON lines, refusal of
-//! programs the verifier rejects.
+//! `switchctl trace`: verdicts, JSON lines, refusal of
+//! programs the verifier rejects, the input port's link address.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -180,4 +180,35 @@ fn bad_input_is_an_error() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a program in RON"));
+}
+
+#[test]
+fn the_input_ports_address_decides_pkttype_host() {
+    let rules = temp(
+        "pkttype.nft",
+        "table netdev t {\n  chain c {\n    type filter hook ingress priority 0; policy accept;\n    \
+         meta pkttype host counter drop\n  }\n}\n",
+    );
+    let rules = rules.display().to_string();
+    // A frame to 02:00:00:00:00:aa.
+    let frame = "0200000000aa 020000000001 0800";
+    let verdict = |extra: &[&str]| {
+        let mut args = vec!["trace", rules.as_str(), "--packet", frame, "--json"];
+        args.extend_from_slice(extra);
+        let out = switchctl(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = String::from_utf8(out.stdout).unwrap();
+        let json: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        json["verdict"].as_str().unwrap().to_owned()
+    };
+    // The default port address is another station's.
+    assert_eq!(verdict(&[]), "accept");
+    assert_eq!(verdict(&["--iif-addr", "02:00:00:00:00:aa"]), "drop");
+    let out = switchctl(&["trace", &rules, "--packet", frame, "--iif-addr", "02:00"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("six bytes"));
 }

@@ -7,8 +7,8 @@
 //! [`list`], [`delete`], [`element`], [`status`] (`ports`, `fdb`, `stats`),
 //! and [`trace`] without a ruleset.
 
-/// The link address offline runs (`trace`, `test`, `bench`) give the input
-/// port: a frame sent to it is `meta pkttype host`.
+/// The link address offline runs (`test`, `bench`, and `trace` unless told
+/// otherwise) give the input port: a frame sent to it is `meta pkttype host`.
 pub const OFFLINE_PORT_ADDR: [u8; 6] = [0x02, 0, 0, 0, 0, 0xfe];
 
 pub mod bench;

@@ -55,6 +55,10 @@ pub struct Args {
     /// The name of the port the frames come in on.
     #[arg(long, value_name = "NAME")]
     pub iif: Option<String>,
+    /// That port's link address (offline traces; default
+    /// 02:00:00:00:00:fe): `meta pkttype host` means a frame sent to it.
+    #[arg(long, value_name = "MAC", value_parser = crate::cases::parse_mac)]
+    pub iif_addr: Option<[u8; 6]>,
     /// The engine that runs the program (offline traces).
     #[arg(long, value_enum, default_value_t)]
     pub engine: Engine,
@@ -125,7 +129,7 @@ pub fn run(args: Args, socket: &Path) -> anyhow::Result<ExitCode> {
     let port = InputPort::new(
         verified.program(),
         args.iif.as_deref().unwrap_or(""),
-        super::OFFLINE_PORT_ADDR,
+        args.iif_addr.unwrap_or(super::OFFLINE_PORT_ADDR),
     );
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
     let code = Code::new(args.engine, Arc::new(instance))?;
