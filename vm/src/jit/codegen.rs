@@ -347,6 +347,9 @@ impl Translator<'_, '_> {
 
         // Bases and keys are final from here on.
         self.enter_sealed(post_parse);
+        // Bases and keys that are not constants go to a stack slot and are
+        // read where used: live through every chain as values, they were
+        // spilled anyway, with copies at every merge.
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             (8 * (NUM_BASES + NUM_KEYS)) as u32,
@@ -363,22 +366,15 @@ impl Translator<'_, '_> {
                 Place::Slot(slot, (8 * at) as i32)
             }
         };
-        let bases: Vec<Place> = (0..NUM_BASES)
-            .map(|i| {
-                let v = self.b.use_var(self.bases[i]);
-                place(self, v, i)
-            })
-            .collect();
-        let keys: Vec<Place> = (0..NUM_KEYS)
-            .map(|i| {
-                let v = self.b.use_var(self.keys[i]);
-                place(self, v, NUM_BASES + i)
-            })
-            .collect();
-        self.fixed = Some(Fixed {
-            bases: bases.try_into().unwrap_or_else(|_| unreachable!()),
-            keys: keys.try_into().unwrap_or_else(|_| unreachable!()),
+        let bases = std::array::from_fn(|i| {
+            let v = self.b.use_var(self.bases[i]);
+            place(self, v, i)
         });
+        let keys = std::array::from_fn(|i| {
+            let v = self.b.use_var(self.keys[i]);
+            place(self, v, NUM_BASES + i)
+        });
+        self.fixed = Some(Fixed { bases, keys });
         let first = entry_blocks.first().copied().unwrap_or(self.exit);
         self.b.ins().jump(first, &[]);
 
