@@ -195,10 +195,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         }
         let registry = self.prog.registry();
         let at = if registry.link == Some(header) {
-            Place {
-                base: Layout::layer_base(Layer::Link),
-                offset: 0,
-            }
+            self.layer_place(Layer::Link)
         } else {
             let context: Vec<HeaderId> = self.placed.iter().map(|(h, _)| *h).collect();
             match self.prog.graph.choose(header, &context) {
@@ -482,50 +479,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 let registry = self.prog.registry();
                 let meta = &registry.metas[usize::from(id.0)];
                 if let Some((header, field)) = meta.class_of {
-                    let ty = registry.ty(meta.ty);
-                    let class = |name: &str| {
-                        ty.symbol(name)
-                            .and_then(|v| u32::try_from(v).ok())
-                            .ok_or_else(|| {
-                                CompileError::NotSupported(format!(
-                                    "meta {}: its type has no `{name}`",
-                                    meta.name
-                                ))
-                            })
-                    };
-                    let classes = [
-                        class("host")?,
-                        class("broadcast")?,
-                        class("multicast")?,
-                        class("other")?,
-                    ];
-                    // The link header is where the frame starts; reading
-                    // it here is metadata, not a link-layer match (which
-                    // would change how later matches find their headers,
-                    // as `ether` matches do in nft).
-                    if registry.link != Some(header) {
-                        return Err(CompileError::NotSupported(format!(
-                            "meta {}: the class of an address outside the link header",
-                            meta.name
-                        )));
-                    }
-                    let at = Place {
-                        base: Layout::layer_base(Layer::Link),
-                        offset: 0,
-                    };
-                    let range = HeaderAt {
-                        registry,
-                        header,
-                        at,
-                    }
-                    .field_range(field);
-                    if range.len != 48 || !range.is_byte_aligned() {
-                        return Err(CompileError::NotSupported(
-                            "the class of a link address that is not 48 bits".into(),
-                        ));
-                    }
-                    self.prog.layout.use_layer(Layer::Link);
-                    return Ok(Source2::AddressClass { range, classes });
+                    return self.address_class(id, header, field);
                 }
                 match meta.name.as_str() {
                     "iif" => Source2::Meta(Meta::Iif),
@@ -540,6 +494,53 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
             }
             Load::Raw { base, offset, bits } => Source2::Bits(self.raw_range(base, offset, bits)?),
         })
+    }
+
+    /// How to read runtime meta key `id`, the class of link address field
+    /// `field` of `header` (`meta pkttype`). The link header is where the
+    /// frame starts: reading it here is metadata, not a link-layer match
+    /// (which would change how later matches find their headers, as
+    /// `ether` matches do in nft).
+    fn address_class(
+        &mut self,
+        id: ruleset::registry::MetaId,
+        header: HeaderId,
+        field: ruleset::registry::FieldId,
+    ) -> Result<Source2, CompileError> {
+        let registry = self.prog.registry();
+        let meta = &registry.metas[usize::from(id.0)];
+        let unsupported =
+            |what: String| CompileError::NotSupported(format!("meta {}: {what}", meta.name));
+        let ty = registry.ty(meta.ty);
+        let class = |name: &str| {
+            ty.symbol(name)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| unsupported(format!("its type has no `{name}`")))
+        };
+        let classes = [
+            class("host")?,
+            class("broadcast")?,
+            class("multicast")?,
+            class("other")?,
+        ];
+        if registry.link != Some(header) {
+            return Err(unsupported(
+                "the class of an address outside the link header".into(),
+            ));
+        }
+        let at = self.layer_place(Layer::Link);
+        let range = HeaderAt {
+            registry,
+            header,
+            at,
+        }
+        .field_range(field);
+        if range.len != 48 || !range.is_byte_aligned() {
+            return Err(unsupported(
+                "the class of a link address that is not 48 bits".into(),
+            ));
+        }
+        Ok(Source2::AddressClass { range, classes })
     }
 
     /// The bits of a raw load (`@nh,96,32`, `@vxlan,32,24`): from a layer's

@@ -25,6 +25,21 @@ pub struct Frame {
     pub bytes: Vec<u8>,
 }
 
+/// The big-endian 16-bit number at `at` of `b`, if `b` holds it.
+pub fn be16(b: &[u8], at: usize) -> Option<u16> {
+    b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]))
+}
+
+/// Where the network header of `b` starts as the ingress hook sees it:
+/// after the Ethernet header and at most one (offloaded) 802.1Q or 802.1ad
+/// tag. The network protocol is the type field just before it.
+pub fn network_offset(b: &[u8]) -> usize {
+    match be16(b, 12) {
+        Some(0x8100 | 0x88a8) => 18,
+        _ => 14,
+    }
+}
+
 /// MAC addresses frames are built from: two stations, broadcast, a
 /// multicast group and the receiving port's own address (`meta pkttype`).
 pub const MACS: [[u8; 6]; 5] = [

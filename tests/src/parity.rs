@@ -9,7 +9,7 @@
 //! (`docs/kernel-parity.md`). [`Difference`] lists these cases.
 
 use crate::engine::Engines;
-use crate::frames::{self, Frame};
+use crate::frames::{self, Frame, be16, network_offset};
 use crate::kernel::{KernelOracle, Observation};
 use crate::rules;
 use anyhow::{Context, Result};
@@ -121,23 +121,14 @@ pub fn switchctl() -> std::path::PathBuf {
 /// True for an 802.3 frame: the type field after at most one (offloaded)
 /// tag is a length (below 0x600).
 pub fn is_length_frame(b: &[u8]) -> bool {
-    let be16 = |o: usize| b.get(o..o + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
-    let kind = match be16(12) {
-        Some(0x8100 | 0x88a8) => be16(16),
-        other => other,
-    };
-    kind.is_some_and(|t| t < 0x600)
+    be16(b, network_offset(b) - 2).is_some_and(|t| t < 0x600)
 }
 
 /// True for a later fragment: an IPv4 fragment offset, or an IPv6
 /// fragment header with a non-zero offset, behind at most one tag.
 pub fn is_later_fragment(b: &[u8]) -> bool {
-    let be16 = |o: usize| b.get(o..o + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
-    let nh = if matches!(be16(12), Some(0x8100 | 0x88a8)) {
-        18
-    } else {
-        14
-    };
+    let be16 = |o: usize| be16(b, o);
+    let nh = network_offset(b);
     match be16(nh - 2) {
         Some(0x0800) => be16(nh + 6).is_some_and(|f| f & 0x1fff != 0),
         Some(0x86dd) => {

@@ -157,12 +157,8 @@ struct Guess {
 }
 
 fn guess(b: &[u8]) -> Guess {
-    let be16 = |o: usize| b.get(o..o + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
-    let outer = be16(12);
-    let (nh, proto) = match outer {
-        Some(0x8100 | 0x88a8) => (18, be16(16)),
-        _ => (14, outer),
-    };
+    let nh = crate::frames::network_offset(b);
+    let proto = crate::frames::be16(b, nh - 2);
     let (th, l4) = match proto {
         Some(0x0800) => (
             b.get(nh).map(|v| nh + usize::from(v & 0x0f) * 4),

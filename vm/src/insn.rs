@@ -81,6 +81,13 @@ impl Value {
         Value(n.to_be_bytes()[16 - len..].to_vec())
     }
 
+    /// The value as a big-endian number (values are at most 16 bytes).
+    pub fn to_u128(&self) -> u128 {
+        self.0
+            .iter()
+            .fold(0u128, |acc, b| acc << 8 | u128::from(*b))
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.0.len()

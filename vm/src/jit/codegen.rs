@@ -43,6 +43,7 @@ use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
     NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
 };
+use crate::outcome::Outcome;
 use crate::packet::InputPort;
 use crate::program::{MapData, MapValue, Policy, Program, Rule, SetElem};
 use crate::runtime::Instance;
@@ -413,16 +414,12 @@ impl Translator<'_, '_> {
             let rules = &program.chains[usize::from(chain.0)].rules;
             if entry_of[usize::from(chain.0)].is_none() || rules.iter().any(leaves_chain) {
                 let n = self.b.ins().iconst(types::I32, i as i64);
-                self.b
-                    .ins()
-                    .stack_store(types::I64, n, self.run_state, ENTRY);
+                self.run_state_store(n, ENTRY);
                 let site = self.b.ins().iconst(types::I32, i as i64);
                 let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
                 self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
                 let one = self.b.ins().iconst(types::I32, 1);
-                self.b
-                    .ins()
-                    .stack_store(types::I64, one, self.run_state, DEPTH);
+                self.run_state_store(one, DEPTH);
             }
             self.b
                 .ins()
@@ -497,14 +494,9 @@ impl Translator<'_, '_> {
 
         // Return: pop a site and go there.
         self.b.switch_to_block(self.return_block);
-        let d = self
-            .b
-            .ins()
-            .stack_load(types::I64, types::I32, self.run_state, DEPTH);
+        let d = self.run_state_load(DEPTH);
         let d = self.b.ins().iadd_imm_s(d, -1);
-        self.b
-            .ins()
-            .stack_store(types::I64, d, self.run_state, DEPTH);
+        self.run_state_store(d, DEPTH);
         let slot = self.stack_slot(d);
         let site = self
             .b
@@ -515,10 +507,7 @@ impl Translator<'_, '_> {
 
         // Accept: on to the base chain after the running one.
         self.b.switch_to_block(self.accept);
-        let e = self
-            .b
-            .ins()
-            .stack_load(types::I64, types::I32, self.run_state, ENTRY);
+        let e = self.run_state_load(ENTRY);
         self.dispatch(e, &after_entry);
 
         self.b.switch_to_block(self.exit);
@@ -813,13 +802,7 @@ impl Translator<'_, '_> {
                     _ => 1,
                 };
                 for j in 0..data {
-                    let scratch = self.ctx_load(types::I64, offset_of!(Context, scratch));
-                    let v = self.b.ins().load(
-                        types::I32,
-                        MemFlagsData::trusted(),
-                        scratch,
-                        field(offset_of!(Scratch, regs) + 4 * j),
-                    );
+                    let v = self.scratch_load(j);
                     self.def_reg(*dst, j, v);
                 }
             }
@@ -1447,10 +1430,7 @@ impl Translator<'_, '_> {
 
     /// A constant packed like [`Self::packed_reg`].
     fn packed_const(&mut self, value: &Const) -> Value {
-        let n = value
-            .0
-            .iter()
-            .fold(0u128, |acc, b| acc << 8 | u128::from(*b));
+        let n = value.to_u128();
         match packed_type(value.len()) {
             types::I32 => self.b.ins().iconst(types::I32, n as u32 as i64),
             types::I64 => self.b.ins().iconst(types::I64, n as u64 as i64),
@@ -1489,15 +1469,13 @@ impl Translator<'_, '_> {
 
     /// Whether packed `r` lies in `low..=high`.
     fn in_range(&mut self, r: Value, low: &Const, high: &Const) -> Value {
-        let number = |v: &Const| v.0.iter().fold(0u128, |acc, b| acc << 8 | u128::from(*b));
-        let (lo, hi) = (number(low), number(high));
+        let (lo, hi) = (low.to_u128(), high.to_u128());
         if lo > hi {
             return self.b.ins().iconst(types::I8, 0);
         }
         // lo <= r <= hi as one unsigned compare: r - lo <= hi - lo (the
-        // difference in the packed value's width, as `low`'s bytes).
-        let bytes = (hi - lo).to_be_bytes();
-        let span = Const(bytes[bytes.len() - low.len().min(16)..].to_vec());
+        // difference in the packed value's width).
+        let span = Const::from_u128(hi - lo, low.len());
         let lo = self.packed_const(low);
         let span = self.packed_const(&span);
         let offset = self.b.ins().isub(r, lo);
@@ -1540,15 +1518,39 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// The offset of register chunk `j` of the scratch in the outcome
+    /// (the context's `out`).
+    fn scratch_offset(j: usize) -> i32 {
+        field(offset_of!(Outcome, scratch) + offset_of!(Scratch, regs) + 4 * j)
+    }
+
     /// Stores the chunk `v` at position `j` of the scratch.
     fn scratch_store(&mut self, v: Value, j: usize) {
-        let scratch = self.ctx_load(types::I64, offset_of!(Context, scratch));
-        self.b.ins().store(
-            MemFlagsData::trusted(),
-            v,
-            scratch,
-            field(offset_of!(Scratch, regs) + 4 * j),
-        );
+        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        let at = Self::scratch_offset(j);
+        self.b.ins().store(MemFlagsData::trusted(), v, out, at);
+    }
+
+    /// The chunk at position `j` of the scratch.
+    fn scratch_load(&mut self, j: usize) -> Value {
+        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        let at = Self::scratch_offset(j);
+        self.b
+            .ins()
+            .load(types::I32, MemFlagsData::trusted(), out, at)
+    }
+
+    /// The return stack's depth ([`DEPTH`]) or the running entry
+    /// ([`ENTRY`]).
+    fn run_state_load(&mut self, at: i32) -> Value {
+        self.b
+            .ins()
+            .stack_load(types::I64, types::I32, self.run_state, at)
+    }
+
+    /// Sets the return stack's depth or the running entry.
+    fn run_state_store(&mut self, v: Value, at: i32) {
+        self.b.ins().stack_store(types::I64, v, self.run_state, at);
     }
 
     /// Calls a runtime function with the context and `args`; its result.
@@ -1670,10 +1672,7 @@ impl Translator<'_, '_> {
     /// skipped, as in the interpreter).
     fn push_return(&mut self, next: Block) {
         let site = self.site(next);
-        let d = self
-            .b
-            .ins()
-            .stack_load(types::I64, types::I32, self.run_state, DEPTH);
+        let d = self.run_state_load(DEPTH);
         let room = self
             .b
             .ins()
@@ -1683,9 +1682,7 @@ impl Translator<'_, '_> {
         let site = self.imm32(site);
         self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
         let d = self.b.ins().iadd_imm_u(d, 1);
-        self.b
-            .ins()
-            .stack_store(types::I64, d, self.run_state, DEPTH);
+        self.run_state_store(d, DEPTH);
     }
 
     /// Jumps through a jump table on `index` to `targets`; out-of-range

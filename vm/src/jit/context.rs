@@ -59,9 +59,6 @@ pub(crate) struct Context {
     pub decider_rule: u32,
     /// The input port (native code reads its name and address).
     pub port: *const InputPort,
-    /// Where register chunks pass to and from the runtime functions (in
-    /// the outcome, so that it is not made anew for every packet).
-    pub scratch: *mut Scratch,
     /// The program's runtime objects.
     pub instance: *const Instance,
     /// Where mirrors, edits and logs go.
@@ -95,7 +92,6 @@ impl Context {
             decider_chain: 0,
             decider_rule: 0,
             port: packet.port,
-            scratch: &raw mut out.scratch,
             instance,
             out,
             tracer: (tracer as *mut T).cast(),
@@ -120,11 +116,11 @@ impl Context {
     ///
     /// # Safety
     /// As for [`Context::frame`]: the outcome the scratch lives in is
-    /// borrowed mutably for the run, and no other reference to the scratch
-    /// is live while a runtime function runs.
+    /// borrowed mutably for the run, and no other reference to it is live
+    /// while a runtime function runs.
     pub(crate) unsafe fn scratch(&mut self) -> &mut Scratch {
         // SAFETY: by the caller's contract.
-        unsafe { &mut *self.scratch }
+        unsafe { &mut (*self.out).scratch }
     }
 }
 

@@ -22,9 +22,9 @@
 
 mod codegen;
 mod context;
+mod groups;
 
 pub(crate) use context::Scratch;
-mod groups;
 
 use crate::outcome::{Decider, Final, Outcome};
 use crate::packet::Packet;
