@@ -107,7 +107,7 @@ pub fn low_mask(bits: u32) -> u128 {
 }
 
 /// Builds the instructions of one rule.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RuleBuilder {
     insns: Vec<Insn>,
     next_reg: u8,

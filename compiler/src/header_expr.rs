@@ -1,5 +1,6 @@
-//! Lowering of header expressions (`length`, `valid`, `fragment` in a
-//! `header` declaration) to arithmetic on 32-bit registers.
+//! Lowering of header expressions (`length`, `valid`, `fragment` and the
+//! cases of `next` in a `header` declaration) to arithmetic on 32-bit
+//! registers.
 //!
 //! Fields are read as numbers here (loaded, masked and shifted down), unlike
 //! rule matches, which compare fields in place. An expression used as a
@@ -10,7 +11,7 @@
 use crate::emit::{BitRange, RuleBuilder, low_mask};
 use crate::error::CompileError;
 use crate::layout::Place;
-use ruleset::registry::{HBinOp, HeaderExpr, HeaderId, Registry};
+use ruleset::registry::{HBinOp, Header, HeaderExpr, HeaderId, Registry};
 use vm::{AluOp, CmpOp, Insn, Meta, Operand, Reg, Value};
 
 /// A header at a place, whose expressions are being lowered.
@@ -68,6 +69,23 @@ impl HeaderAt<'_> {
                     });
                 }
                 Ok(len)
+            }
+            HeaderExpr::Payload(bits) => {
+                let h = self.registry.header(self.header);
+                let len = fixed_length(h).ok_or_else(|| {
+                    CompileError::NotSupported(format!(
+                        "`payload` after `{}`, a header of variable length",
+                        h.name
+                    ))
+                })?;
+                self.numeric_field(
+                    b,
+                    BitRange {
+                        base: self.at.base,
+                        offset: (self.at.offset + len) * 8,
+                        len: *bits,
+                    },
+                )
             }
             HeaderExpr::Binary(op, l, r) => {
                 let alu = match op {
@@ -189,6 +207,14 @@ impl HeaderAt<'_> {
             });
         }
         Ok(reg)
+    }
+}
+
+/// The length of a header in bytes, if it is the same in every packet.
+pub fn fixed_length(header: &Header) -> Option<u32> {
+    match &header.length {
+        None => Some(header.bits / 8),
+        Some(expr) => constant(expr).and_then(|c| u32::try_from(c).ok()),
     }
 }
 

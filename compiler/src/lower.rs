@@ -278,6 +278,12 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         CompileError::ConflictingProtocols(format!("{} vs. {}", name(a), name(b)))
     }
 
+    /// The key of `layer` (`meta protocol`), which the rule reads.
+    fn layer_key(&mut self, layer: Layer) -> Result<vm::KeyId, CompileError> {
+        self.prog.layout.use_layer(layer);
+        Layout::layer_key(layer).ok_or(CompileError::Unreachable("link layer key".into()))
+    }
+
     fn layer_place(&mut self, layer: Layer) -> Place {
         self.prog.layout.use_layer(layer);
         Place {
@@ -326,31 +332,22 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         if let CondSubject::LayerKey(Layer::Transport) = subject {
             self.check_transport_possible()?;
         }
-        let load = match subject {
+        let registry = self.prog.registry();
+        let (source, bits) = match subject {
             CondSubject::LayerKey(layer) => {
-                self.prog.layout.use_layer(layer);
-                let key = Layout::layer_key(layer)
-                    .ok_or(CompileError::Unreachable("link layer key".into()))?;
-                let bits = self
-                    .prog
-                    .registry()
+                let bits = registry
                     .layer(layer)
                     .key
                     .as_ref()
-                    .map_or(32, |k| self.prog.registry().ty(k.ty).bits);
-                self.b.load_key(key, bits)?
+                    .map_or(32, |k| registry.ty(k.ty).bits);
+                (Source2::Key(self.layer_key(layer)?), bits)
             }
             CondSubject::Field { header, field } => {
-                let at = self.require(header)?;
-                let range = HeaderAt {
-                    registry: self.prog.registry(),
-                    header,
-                    at,
-                }
-                .field_range(field);
-                self.load_bits(range)?
+                let bits = registry.field(header, field).bits;
+                (self.field_source(header, field)?, bits)
             }
         };
+        let load = self.read(source, bits, true)?;
         self.b
             .push(in_list(load.reg, load.bytes, load.shift, values, false));
         self.learn(subject, values.to_vec());
@@ -449,14 +446,8 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     fn source(&mut self, part: &KeyPart) -> Result<Source2, CompileError> {
         Ok(match part.load {
             Load::Field { header, field } => {
-                let at = self.require(header)?;
-                let registry = self.prog.registry();
-                let h = HeaderAt {
-                    registry,
-                    header,
-                    at,
-                };
-                if let Some(cond) = &registry.field(header, field).cond {
+                let source = self.field_source(header, field)?;
+                if let Some(cond) = &self.prog.registry().field(header, field).cond {
                     self.cond(
                         CondSubject::Field {
                             header,
@@ -465,16 +456,9 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                         &cond.values.clone(),
                     )?;
                 }
-                let range = h.field_range(field);
-                Source2::Bits(range)
+                source
             }
-            Load::Meta(MetaRef::LayerKey(layer)) => {
-                self.prog.layout.use_layer(layer);
-                Source2::Key(
-                    Layout::layer_key(layer)
-                        .ok_or(CompileError::Unreachable("link layer key".into()))?,
-                )
-            }
+            Load::Meta(MetaRef::LayerKey(layer)) => Source2::Key(self.layer_key(layer)?),
             Load::Meta(MetaRef::Runtime(id)) => {
                 let registry = self.prog.registry();
                 let meta = &registry.metas[usize::from(id.0)];
@@ -493,6 +477,29 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
                 }
             }
             Load::Raw { base, offset, bits } => Source2::Bits(self.raw_range(base, offset, bits)?),
+        })
+    }
+
+    /// Requires `header` and says how to read its `field`: its bits, or
+    /// the layer key for the protocol field of an offloaded header (a VLAN
+    /// tag's type, which nft rebuilds from `meta protocol`).
+    fn field_source(
+        &mut self,
+        header: HeaderId,
+        field: ruleset::registry::FieldId,
+    ) -> Result<Source2, CompileError> {
+        let at = self.require(header)?;
+        let registry = self.prog.registry();
+        Ok(match registry.offloaded_key(header, field) {
+            Some(layer) => Source2::Key(self.layer_key(layer)?),
+            None => Source2::Bits(
+                HeaderAt {
+                    registry,
+                    header,
+                    at,
+                }
+                .field_range(field),
+            ),
         })
     }
 
@@ -1213,9 +1220,10 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     fn vlan_push(&mut self, id: u16) -> Result<(), CompileError> {
         let (vlan, at, offset, (tpid, tpid_bits)) = self.tag_layout()?;
         let h = self.prog.registry().header(vlan);
+        let next = h.next.as_ref().map(|n| n.field);
         let (mut bits, mut width) = (tpid, tpid_bits);
         for (i, f) in h.fields.iter().enumerate() {
-            if h.next == Some(ruleset::registry::FieldId(i as u16)) {
+            if next == Some(ruleset::registry::FieldId(i as u16)) {
                 continue;
             }
             let v = if f.name == "id" { u128::from(id) } else { 0 };

@@ -6,7 +6,7 @@
 //! on a field of another header (`ether type vlan`) places it right after
 //! that header (design.md 2.2).
 
-use crate::header_expr::constant;
+use crate::header_expr::fixed_length;
 use ruleset::registry::{CondSubject, HeaderId, Layer, ParseEdge, Registry};
 
 /// Where an edge comes from.
@@ -106,13 +106,7 @@ impl<'r> ParseGraph<'r> {
 
     /// The length of a header in bytes.
     pub fn length(&self, header: HeaderId) -> Length {
-        let h = self.registry.header(header);
-        match &h.length {
-            None => Length::Const(h.bits / 8),
-            Some(expr) => constant(expr)
-                .and_then(|c| u32::try_from(c).ok())
-                .map_or(Length::Variable, Length::Const),
-        }
+        fixed_length(self.registry.header(header)).map_or(Length::Variable, Length::Const)
     }
 
     /// The values of the edges into `target` that leave one of `from`
@@ -126,7 +120,8 @@ impl<'r> ParseGraph<'r> {
                 [c] => match c.subject {
                     CondSubject::Field { header, field }
                         if from.contains(&header)
-                            && self.registry.header(header).next == Some(field) =>
+                            && self.registry.header(header).next.as_ref().map(|n| n.field)
+                                == Some(field) =>
                     {
                         Some(c.values.iter().copied())
                     }

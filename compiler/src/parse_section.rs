@@ -3,8 +3,10 @@
 //!
 //! - the link base is the start of the frame;
 //! - each `network` / `transport` declaration becomes a rule that checks its
-//!   conditions and its header's validity, then sets the layer's key (the
-//!   header's `next` field) and base (the header's end). Declarations are
+//!   conditions and its header's validity, then sets the layer's key (what
+//!   the header's `next` names) and base (the header's end); a `next` of
+//!   several cases gives a rule per case, the first that applies skipping
+//!   the others. Declarations are
 //!   emitted last first, so that the first declaration that applies is the
 //!   last to write and wins;
 //! - a header with a `fragment` expression gives two rules: a first
@@ -164,8 +166,7 @@ impl<'a> ParseSection<'a> {
         for first_fragment in fragment_variants(registry.header(rule.header).fragment.is_some()) {
             let mut b = RuleBuilder::new();
             self.conds(&mut b, &rule.conds)?;
-            self.header_step(&mut b, rule.header, at, key, base, first_fragment)?;
-            block.push(b.finish());
+            block.extend(self.header_step(b, rule.header, at, key, base, first_fragment)?);
         }
         if !rule.through.is_empty() {
             let walk = self.walk(rule, key, base)?;
@@ -225,8 +226,7 @@ impl<'a> ParseSection<'a> {
                     let mut b = RuleBuilder::new();
                     let k = b.load_key(key, 32)?;
                     b.push(in_list(k.reg, 4, 0, &values, false));
-                    self.header_step(&mut b, ext, here, key, base, first_fragment)?;
-                    rules.push(b.finish());
+                    rules.extend(self.header_step(b, ext, here, key, base, first_fragment)?);
                 }
             }
         }
@@ -243,19 +243,22 @@ impl<'a> ParseSection<'a> {
         Ok((rules, all))
     }
 
-    /// Checks that `header` (at `at`) is valid, then sets the layer key to
-    /// its next field and the layer base to its end (or, for a later
-    /// fragment, clears the base). `first_fragment` is `None` for a header
-    /// that is never a fragment.
+    /// The rules that check that `header` (at `at`) is valid, then set the
+    /// layer key to what its `next` names and the layer base to its end
+    /// (or, for a later fragment, clear the base): one rule per case of
+    /// `next`, each after `prefix` (the checks of when the step applies).
+    /// The first case whose condition holds skips the rest; a condition
+    /// that cannot be read ends its rule, leaving the later cases.
+    /// `first_fragment` is `None` for a header that is never a fragment.
     fn header_step(
         &mut self,
-        b: &mut RuleBuilder,
+        prefix: RuleBuilder,
         header: HeaderId,
         at: Place,
         key: KeyId,
         base: BaseId,
         first_fragment: Option<bool>,
-    ) -> Result<(), CompileError> {
+    ) -> Result<Vec<Vec<Insn>>, CompileError> {
         let registry = self.graph.registry();
         let h = registry.header(header);
         let here = HeaderAt {
@@ -263,36 +266,49 @@ impl<'a> ParseSection<'a> {
             header,
             at,
         };
-        if let Some(valid) = &h.valid {
-            here.condition(b, valid)?;
-        }
-        if let (Some(first), Some(fragment)) = (first_fragment, &h.fragment) {
-            let reg = here.value(b, fragment)?;
-            let op = if first { CmpOp::Eq } else { CmpOp::Ne };
-            b.push(Insn::Cmp {
-                src: reg,
-                op,
-                value: Value::from_u128(0, 4),
-            });
-        }
         let next = h
             .next
+            .as_ref()
             .ok_or_else(|| CompileError::NoNextField(h.name.clone()))?;
-        let next = here.value(b, &ruleset::registry::HeaderExpr::Field(next))?;
-        let end = if first_fragment == Some(false) {
-            None
-        } else {
-            Some(self.end_of(b, header, at)?)
-        };
-        b.push(Insn::SetKey {
-            dst: key,
-            src: next,
-        });
-        b.push(match end {
-            Some(end) => end.set(base),
-            None => Insn::ClearBase { dst: base },
-        });
-        Ok(())
+        let mut rules = Vec::new();
+        for (i, case) in next.cases.iter().enumerate() {
+            let mut b = prefix.clone();
+            if let Some(valid) = &h.valid {
+                here.condition(&mut b, valid)?;
+            }
+            if let (Some(first), Some(fragment)) = (first_fragment, &h.fragment) {
+                let reg = here.value(&mut b, fragment)?;
+                let op = if first { CmpOp::Eq } else { CmpOp::Ne };
+                b.push(Insn::Cmp {
+                    src: reg,
+                    op,
+                    value: Value::from_u128(0, 4),
+                });
+            }
+            if let Some(when) = &case.when {
+                here.condition(&mut b, when)?;
+            }
+            let value = here.value(&mut b, &case.value)?;
+            let end = if first_fragment == Some(false) {
+                None
+            } else {
+                Some(self.end_of(&mut b, header, at)?)
+            };
+            b.push(Insn::SetKey {
+                dst: key,
+                src: value,
+            });
+            b.push(match end {
+                Some(end) => end.set(base),
+                None => Insn::ClearBase { dst: base },
+            });
+            let later = next.cases.len() - i - 1;
+            if later > 0 {
+                b.push(skip(later)?);
+            }
+            rules.push(b.finish());
+        }
+        Ok(rules)
     }
 
     /// Emits what the end of `header` (at `at`) needs and says how to set

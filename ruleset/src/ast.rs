@@ -562,7 +562,7 @@ pub enum Decl {
         /// The whole declaration.
         span: Span,
     },
-    /// `network|transport HEADER [if COND, ...] [through H, ...];`
+    /// `network|transport HEADER [if COND, ...] [through H, ...] [offloaded];`
     LayerRule {
         /// `network` or `transport`.
         layer: Ident,
@@ -572,6 +572,9 @@ pub enum Decl {
         conds: Vec<CondDecl>,
         /// Extension headers skipped before the layer starts.
         through: Vec<Ident>,
+        /// The receive path takes the header off the frame and keeps it as
+        /// metadata; matches read it as nft rebuilds it.
+        offloaded: bool,
         /// The whole declaration.
         span: Span,
     },
@@ -641,8 +644,8 @@ pub enum AttrKind {
     Valid(HExpr),
     /// `fragment = EXPR;`
     Fragment(HExpr),
-    /// `next = FIELD;`
-    Next(Ident),
+    /// `next = FIELD [if COND else VALUE [if COND else VALUE ...]];`
+    Next(Vec<NextCaseDecl>),
     /// `checksum = FIELD [pseudo] [optional];`
     Checksum {
         /// The checksum field.
@@ -652,6 +655,16 @@ pub enum AttrKind {
         /// A field of zero means "no checksum" (UDP over IPv4).
         optional: bool,
     },
+}
+
+/// One case of `next`: `VALUE` or `VALUE if COND`. The first case's value
+/// is the field that names the following protocol.
+#[derive(Clone, Debug)]
+pub struct NextCaseDecl {
+    /// The protocol number.
+    pub value: HExpr,
+    /// When it applies; `None` for the last case.
+    pub when: Option<HExpr>,
 }
 
 /// A condition of a parse edge, layer rule or field dependency.
@@ -690,6 +703,8 @@ pub enum HExpr {
     Field(Ident),
     /// `remaining`: bytes from the header's start to the end of the frame.
     Remaining(Span),
+    /// `payload BITS`: the first bits after the header's end.
+    Payload(Num, Span),
     /// `not E`.
     Not(Box<HExpr>, Span),
     /// `A op B`.
@@ -702,7 +717,10 @@ impl HExpr {
         match self {
             HExpr::Num(n) => n.span,
             HExpr::Field(i) => i.span,
-            HExpr::Remaining(s) | HExpr::Not(_, s) | HExpr::Binary(_, _, _, s) => *s,
+            HExpr::Remaining(s)
+            | HExpr::Payload(_, s)
+            | HExpr::Not(_, s)
+            | HExpr::Binary(_, _, _, s) => *s,
         }
     }
 }

@@ -206,6 +206,22 @@ file_case!(
     "header h {\n    hlen : 8;\n    valid = hlen + 1;\n}\n"
 );
 file_case!(
+    next_not_starting_with_a_field,
+    "header h {\n    kind : 8;\n    next = 4 if kind == 0 else kind;\n}\n"
+);
+file_case!(
+    next_case_without_else,
+    "header h {\n    kind : 8;\n    next = kind if kind >= 2;\n}\n"
+);
+file_case!(
+    next_condition_not_boolean,
+    "header h {\n    kind : 8;\n    next = kind if kind + 1 else 4;\n}\n"
+);
+file_case!(
+    payload_too_wide,
+    "header h {\n    kind : 8;\n    next = kind if payload 40 == 0 else 4;\n}\n"
+);
+file_case!(
     meta_class_of_unknown_field,
     "meta linktype : pkt_type class of ether dest;\n"
 );

@@ -106,11 +106,12 @@ fn one(rng: &mut SmallRng) -> Frame {
             } else {
                 rng.random()
             };
-            (
-                format!("type {t:#06x}"),
-                t,
-                (0..rng.random_range(0..40)).map(|_| rng.random()).collect(),
-            )
+            let mut payload: Vec<u8> = (0..rng.random_range(0..40)).map(|_| rng.random()).collect();
+            // Raw 802.3 (Novell): a length, then ff ff.
+            if t < 0x600 && rng.random_bool(0.3) {
+                payload.splice(0..payload.len().min(2), [0xff, 0xff]);
+            }
+            (format!("type {t:#06x}"), t, payload)
         }
     };
     let (tag_what, tags): (&str, Vec<(u16, u16)>) = match rng.random_range(0..100) {

@@ -166,11 +166,6 @@ pub enum Difference {
     /// A rule nft reads as reaching a second VLAN tag (see
     /// [`names_inner_tag`]): nft looks behind the inner tag.
     InnerVlanTag,
-    /// An 802.3 frame (a length, not a type, after the outer tag if any):
-    /// the kernel's `meta protocol` is 0x0004 or 0x0001, and the type of an
-    /// offloaded tag, which nft rebuilds from it, too; jitswitch reads the
-    /// length field (a gap, `docs/kernel-parity.md`).
-    LengthFrame,
 }
 
 impl Difference {
@@ -182,8 +177,6 @@ impl Difference {
             Some(Difference::TwoNotEquals)
         } else if names_inner_tag(rule) {
             Some(Difference::InnerVlanTag)
-        } else if is_length_frame(frame) {
-            Some(Difference::LengthFrame)
         } else {
             None
         }

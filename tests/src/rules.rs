@@ -137,7 +137,9 @@ const FIELDS: &[Field] = &[
     f(
         "meta protocol",
         Any,
-        Pool(&[0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x8847]),
+        Pool(&[
+            0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x8847, 0x0001, 0x0004,
+        ]),
         Hex,
     ),
     f("meta l4proto", Any, Pool(&[1, 6, 17, 58, 47, 0, 50]), Int),

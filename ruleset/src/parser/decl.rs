@@ -114,12 +114,14 @@ impl Parser<'_> {
                         through.push(self.expect_word("a header name")?);
                     }
                 }
+                let offloaded = self.eat_word("offloaded");
                 self.expect(Tok::Semi, "`;`")?;
                 Decl::LayerRule {
                     layer,
                     header,
                     conds,
                     through,
+                    offloaded,
                     span: self.since(start),
                 }
             }
@@ -225,7 +227,7 @@ impl Parser<'_> {
                 "length" => AttrKind::Length(self.hexpr(h)?),
                 "valid" => AttrKind::Valid(self.hexpr(h)?),
                 "fragment" => AttrKind::Fragment(self.hexpr(h)?),
-                "next" => AttrKind::Next(self.own_field(h)?),
+                "next" => AttrKind::Next(self.next_cases(h)?),
                 "checksum" => AttrKind::Checksum {
                     field: self.own_field(h)?,
                     pseudo: self.eat_word("pseudo"),
@@ -288,6 +290,24 @@ impl Parser<'_> {
         field.span = self.since(start);
         h.fields.push(field);
         Ok(())
+    }
+
+    /// `FIELD [if COND else VALUE [if COND else VALUE ...]]`: the cases of
+    /// `next`.
+    fn next_cases(&mut self, h: &HeaderDecl) -> PResult<Vec<NextCaseDecl>> {
+        let mut cases = Vec::new();
+        loop {
+            let value = self.hexpr(h)?;
+            if !self.eat_word("if") {
+                cases.push(NextCaseDecl { value, when: None });
+                return Ok(cases);
+            }
+            let when = Some(self.hexpr(h)?);
+            cases.push(NextCaseDecl { value, when });
+            if !self.eat_word("else") {
+                return Err(self.expected("`else` and the value where the condition fails"));
+            }
+        }
     }
 
     /// A field of the header being declared: its longest name at the cursor.
@@ -409,8 +429,13 @@ impl Parser<'_> {
                 Ok(e)
             }
             Tok::Word if self.cur_text() == "remaining" => Ok(HExpr::Remaining(self.bump().span)),
+            Tok::Word if self.cur_text() == "payload" => {
+                let start = self.bump().span;
+                let bits = self.expect_num("a width in bits")?;
+                Ok(HExpr::Payload(bits, self.since(start)))
+            }
             Tok::Word => Ok(HExpr::Field(self.own_field(h)?)),
-            _ => Err(self.expected("a number, a field name, `remaining` or `(`")),
+            _ => Err(self.expected("a number, a field name, `remaining`, `payload BITS` or `(`")),
         }
     }
 }

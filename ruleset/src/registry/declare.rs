@@ -4,7 +4,7 @@
 //! with the right types, conditions whose values fit their subject.
 
 use super::*;
-use crate::ast::{self, AttrKind, Decl, HExpr, Ident, Value};
+use crate::ast::{self, AttrKind, Decl, HExpr, Ident, NextCaseDecl, Value};
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::literal::{Scalar, literal};
 
@@ -183,6 +183,7 @@ impl Registry {
                 header,
                 conds,
                 through,
+                offloaded,
                 span,
             } => {
                 let l = self.layer_name(layer, false)?;
@@ -207,6 +208,7 @@ impl Registry {
                     header: h,
                     conds,
                     through,
+                    offloaded: *offloaded,
                     span: *span,
                 });
             }
@@ -441,9 +443,9 @@ impl Registry {
                         return Err(dup("fragment"));
                     }
                 }
-                AttrKind::Next(f) => {
-                    let id = h.field(&f.name).ok_or_else(|| unknown_field(&h, f))?;
-                    if h.next.replace(id).is_some() {
+                AttrKind::Next(cases) => {
+                    let next = next_of(&h, cases)?;
+                    if h.next.replace(next).is_some() {
                         return Err(dup("next"));
                     }
                 }
@@ -627,10 +629,53 @@ fn typed(h: &Header, e: &HExpr, want: ExprType) -> Result<HeaderExpr, Diagnostic
     Ok(out)
 }
 
+/// The cases of `next`: the first value is a field (the one parse edges
+/// test), every case but the last has a condition.
+fn next_of(h: &Header, cases: &[NextCaseDecl]) -> Result<Next, Diagnostic> {
+    let field = match cases.first().map(|c| &c.value) {
+        Some(HExpr::Field(f)) => h.field(&f.name).ok_or_else(|| unknown_field(h, f))?,
+        other => {
+            return Err(Diagnostic::error(
+                other.map_or(h.span, HExpr::span),
+                "`next` must start with the field that names the next protocol",
+                "not a field of the header",
+            )
+            .with_help("`next = FIELD;` or `next = FIELD if COND else VALUE;`"));
+        }
+    };
+    let cases = cases
+        .iter()
+        .map(|c| {
+            Ok(NextCase {
+                value: typed(h, &c.value, ExprType::Int)?,
+                when: c
+                    .when
+                    .as_ref()
+                    .map(|w| typed(h, w, ExprType::Bool))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<_, Diagnostic>>()?;
+    Ok(Next { field, cases })
+}
+
 fn resolve_hexpr(h: &Header, e: &HExpr) -> Result<(HeaderExpr, ExprType), Diagnostic> {
     Ok(match e {
         HExpr::Num(n) => (HeaderExpr::Const(n.value), ExprType::Int),
         HExpr::Remaining(_) => (HeaderExpr::Remaining, ExprType::Int),
+        HExpr::Payload(bits, _) => {
+            let bits = u32::try_from(bits.value)
+                .ok()
+                .filter(|b| (1..=32).contains(b))
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        bits.span,
+                        "`payload` reads 1 to 32 bits",
+                        "not a width from 1 to 32",
+                    )
+                })?;
+            (HeaderExpr::Payload(bits), ExprType::Int)
+        }
         HExpr::Field(f) => (
             HeaderExpr::Field(h.field(&f.name).ok_or_else(|| unknown_field(h, f))?),
             ExprType::Int,
@@ -684,7 +729,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("flags", 0, 8), ("vni", 32, 24)]
         );
-        assert_eq!(h.next, Some(FieldId(0)));
+        assert_eq!(h.next.as_ref().map(|n| n.field), Some(FieldId(0)));
     }
 
     #[test]
@@ -705,6 +750,39 @@ mod tests {
         assert_eq!(errors, ["expected a number, found a condition"]);
         let (_, errors) = declare("header h { hl : 8; valid = hl and 1; }");
         assert_eq!(errors, ["expected a condition, found a number"]);
+    }
+
+    #[test]
+    fn next_cases_keep_their_order_and_the_naming_field() {
+        let (reg, errors) = declare(
+            "header h { kind : 8; next = kind if kind >= 2 else 1 if payload 8 == 0 else 0; }\n\
+             network h if ether type 0x9000 offloaded;",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let id = reg.header_id("h").unwrap();
+        let next = reg.header(id).next.as_ref().unwrap();
+        assert_eq!(next.field, FieldId(0));
+        let values: Vec<_> = next.cases.iter().map(|c| c.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                HeaderExpr::Field(FieldId(0)),
+                HeaderExpr::Const(1),
+                HeaderExpr::Const(0)
+            ]
+        );
+        assert_eq!(
+            next.cases[1].when,
+            Some(HeaderExpr::Binary(
+                HBinOp::Eq,
+                Box::new(HeaderExpr::Payload(8)),
+                Box::new(HeaderExpr::Const(0))
+            ))
+        );
+        assert!(next.cases[2].when.is_none());
+        assert_eq!(reg.offloaded_key(id, FieldId(0)), Some(Layer::Network));
+        let ether = reg.header_id("ether").unwrap();
+        assert_eq!(reg.offloaded_key(ether, FieldId(2)), None);
     }
 
     #[test]

@@ -136,8 +136,8 @@ pub struct Header {
     pub valid: Option<HeaderExpr>,
     /// `fragment = ...`: non-zero for a later fragment.
     pub fragment: Option<HeaderExpr>,
-    /// `next = FIELD`: the field naming the following protocol.
-    pub next: Option<FieldId>,
+    /// `next = ...`: what names the following protocol.
+    pub next: Option<Next>,
     /// `checksum = FIELD [pseudo]`.
     pub checksum: Option<Checksum>,
     /// Where it was declared.
@@ -152,6 +152,27 @@ impl Header {
             .position(|f| f.name == name)
             .map(|i| FieldId(i as u16))
     }
+}
+
+/// How a header names the protocol that follows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Next {
+    /// The field that names it, which parse edges test (`ether type`).
+    pub field: FieldId,
+    /// The cases in order: the first whose condition holds gives the value
+    /// (a condition that reads past the frame does not hold); the last has
+    /// none. A plain `next = FIELD;` is the one case `FIELD`; the first
+    /// case's value is always the field.
+    pub cases: Vec<NextCase>,
+}
+
+/// One case of [`Next`].
+#[derive(Clone, Debug, Serialize)]
+pub struct NextCase {
+    /// The protocol number.
+    pub value: HeaderExpr,
+    /// When it applies; `None` for the last case.
+    pub when: Option<HeaderExpr>,
 }
 
 /// A header field.
@@ -205,6 +226,8 @@ pub enum HeaderExpr {
     Field(FieldId),
     /// Bytes from the header's start to the end of the frame.
     Remaining,
+    /// The first this many bits after the header's end.
+    Payload(u32),
     /// Logical not (a boolean).
     Not(Box<HeaderExpr>),
     /// A binary operation. Comparisons, `and` and `or` give booleans
@@ -267,6 +290,10 @@ pub struct LayerRule {
     pub conds: Vec<Cond>,
     /// Extension headers followed (by parse edges) before the layer starts.
     pub through: Vec<HeaderId>,
+    /// `offloaded`: the receive path keeps the header as metadata and nft
+    /// rebuilds it for loads, its `next` field from the layer key; matches
+    /// on that field read the key.
+    pub offloaded: bool,
     /// Where it was declared.
     pub span: Span,
 }
@@ -375,6 +402,21 @@ impl Registry {
             Layer::Transport => &self.transport,
             _ => &self.network,
         }
+    }
+
+    /// The layer whose key a match on `field` of `header` reads: set when
+    /// the layer's declaration has the header `offloaded` and the field is
+    /// the one that names the following protocol.
+    pub fn offloaded_key(&self, header: HeaderId, field: FieldId) -> Option<Layer> {
+        let names = self.header(header).next.as_ref().map(|n| n.field) == Some(field);
+        [Layer::Network, Layer::Transport].into_iter().find(|&l| {
+            names
+                && self
+                    .layer(l)
+                    .rules
+                    .iter()
+                    .any(|r| r.offloaded && r.header == header)
+        })
     }
 
     /// The type of a meta key.
