@@ -126,8 +126,10 @@ fn main() {
         black_box(native::edge(&mut state, frame, native::Port::Veth3));
     });
     let code = ebpf::bytecode();
-    let rbpf_interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    let mut rbpf_interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    ebpf::register_helpers(&mut rbpf_interp);
     let mut rbpf_jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    ebpf::register_helpers(&mut rbpf_jit);
     rbpf_jit.jit_compile().expect("rbpf's JIT compiles it");
     let peer_interp: Run<'_> = Box::new(|frame| {
         let m = ebpf::mbuff(frame, native::Port::Veth3);

@@ -4,11 +4,13 @@
 //!
 //! Written as an eBPF author would without maps (rbpf has none): the sets
 //! and the verdict map as compares, the port as a number in the metadata
-//! buffer. Two things the other engines do are left out, which favours
-//! rbpf: the counters (a helper call per counted rule in eBPF) and the rate
-//! limits (the benchmark frames are never over them, so both are taken as
-//! "not over"). Parsing is that of [`crate::native`]. `tests/baselines.rs`
-//! checks its decisions and writes against the hand-written function.
+//! buffer, the counters and the rate limits as helper calls
+//! ([`register_helpers`]: [`COUNT`] and [`LIMIT`], on the runtime's
+//! counters and the hand-written function's token buckets, as a kernel eBPF
+//! program calls into the kernel for maps and locks). The mirror is a bit in
+//! the return value, as in [`crate::native`]. Parsing is that of
+//! [`crate::native`]. `tests/baselines.rs` checks its decisions and writes
+//! against the hand-written function.
 //!
 //! The program reads its metadata buffer as `[data, data_end, port]`
 //! (three little-endian `u64`s; `port` 1, 2, 3 for veth1..3, 0 otherwise)
@@ -17,7 +19,47 @@
 //! labels (`@name`) and resolved here, since rbpf's assembler takes
 //! offsets.
 
-use crate::native::{Decider, Decision, Port, Verdict};
+use crate::native::{Decider, Decision, Edge, Port, Verdict};
+use std::sync::{LazyLock, Mutex};
+
+/// Helper `COUNT(counter, bytes)`: counts a packet of `bytes` bytes on the
+/// counter of that index ([`crate::native::counter`]).
+pub const COUNT: u32 = 1;
+/// Helper `LIMIT(limit)`: 1 when a packet is over rate limit 0 (pings) or 1
+/// (SYNs), else 0.
+pub const LIMIT: u32 = 2;
+
+/// The state the helpers work on, shared by every run as a kernel
+/// program's maps are; the token buckets behind a lock.
+static STATE: LazyLock<(Edge, Mutex<crate::native::Limits>)> =
+    LazyLock::new(|| (Edge::default(), Mutex::new(Default::default())));
+
+fn count(counter: u64, bytes: u64, _: u64, _: u64, _: u64) -> u64 {
+    if let Some(c) = STATE.0.counters.get(counter as usize) {
+        c.add(bytes);
+    }
+    0
+}
+
+fn limit(which: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    let mut limits = STATE.1.lock().unwrap_or_else(|e| e.into_inner());
+    u64::from(if which == 0 {
+        limits.ping_over()
+    } else {
+        limits.syn_over()
+    })
+}
+
+/// Registers [`COUNT`] and [`LIMIT`] with `vm` (before its JIT compiles).
+pub fn register_helpers(vm: &mut rbpf::EbpfVmMbuff<'_>) {
+    vm.register_helper(COUNT, count).expect("helper COUNT");
+    vm.register_helper(LIMIT, limit).expect("helper LIMIT");
+}
+
+/// The counters the helpers have counted on.
+pub fn counters() -> &'static [vm::runtime::Counter; 6] {
+    &STATE.0.counters
+}
 
 /// The program text; `name:` lines are labels, `@name` jump targets.
 const PROGRAM: &str = "
@@ -140,12 +182,37 @@ rule7_check:
     be16 r3
     jeq r3, 0x8100, @rule7
 rule8_check:
-    jne r8, 3, @rule11
-    jeq r5, 0, @rule11
+    jne r8, 3, @limits
+    jeq r5, 0, @limits
     ldxh r3, [r5+0]
     be16 r3
     and64 r3, 0x0fff
     jeq r3, 30, @rule8
+limits:
+    ldxdw r0, [r10-40]
+    jne r0, 1, @limit_syn
+    ldxdw r2, [r10-32]
+    mov64 r3, r2
+    add64 r3, 1
+    jgt r3, r7, @rule11
+    ldxb r3, [r2+0]
+    jne r3, 8, @rule11
+    mov64 r1, 0
+    call 2
+    jne r0, 0, @rule9
+    ja @rule11
+limit_syn:
+    jne r0, 6, @rule11
+    ldxdw r2, [r10-32]
+    mov64 r3, r2
+    add64 r3, 14
+    jgt r3, r7, @rule11
+    ldxb r3, [r2+13]
+    and64 r3, 0x12
+    jne r3, 0x02, @rule11
+    mov64 r1, 1
+    call 2
+    jne r0, 0, @rule10
 rule11:
     ldxdw r0, [r10-40]
     jne r0, 17, @rule13
@@ -220,15 +287,31 @@ rule2:
     mov64 r0, 0x0200
     exit
 rule3:
+    mov64 r1, 0
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x0301
     exit
 rule4:
+    mov64 r1, 1
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x0401
     exit
 rule5:
+    mov64 r1, 2
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x0501
     exit
 rule6:
+    mov64 r1, 3
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x0601
     exit
 rule7:
@@ -240,6 +323,12 @@ rule8:
     or64 r2, 0xa0
     stxb [r5+0], r2
     mov64 r0, 0x0800
+    exit
+rule9:
+    mov64 r0, 0x0901
+    exit
+rule10:
+    mov64 r0, 0x0a01
     exit
 rule11_hit:
     mov64 r0, 0x1000000
@@ -276,6 +365,10 @@ rule13_hit:
     mov64 r0, 0x0d00
     exit
 admin0:
+    mov64 r1, 5
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x10000
     exit
 admin2:
@@ -288,6 +381,10 @@ rule15_hit:
     mov64 r0, 0x0f03
     exit
 rule16_hit:
+    mov64 r1, 4
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
     mov64 r0, 0x1001
     exit
 ";

@@ -1,8 +1,9 @@
 //! `examples/rulesets/edge.nft` written by hand in Rust: the "physical
 //! limit" the JIT is measured against. Direct byte parsing with bounds
 //! checks, the port resolved to an index once (as any switch would), the
-//! sets and the verdict map as compares, counters as atomic adds and the
-//! rate limits as token buckets, as the ruleset asks.
+//! sets and the verdict map as compares, counters as the runtime's
+//! counters (packets and bytes, atomic adds) and the rate limits as token
+//! buckets, as the ruleset asks.
 //!
 //! It implements the ruleset's semantics for the frames a switch sees on
 //! its ports: untagged or up to two VLAN tags, IPv4 (options skipped by
@@ -11,8 +12,8 @@
 //! not followed here), ARP. `tests/baselines.rs` checks it against the
 //! interpreter on the benchmark frames.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+use vm::runtime::Counter;
 
 /// The port a frame came in on, resolved from its name once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,25 +114,62 @@ impl Bucket {
     }
 }
 
-/// The ruleset's state: counters of the counting rules and the two rate
-/// limiters.
-pub struct Edge {
-    /// Counters of ingress rules 3, 4, 5, 6, 16 and admin rule 0.
-    pub counters: [AtomicU64; 6],
+/// The ruleset's two rate limits.
+pub struct Limits {
     pings: Bucket,
     syns: Bucket,
     started: Instant,
 }
 
-impl Default for Edge {
-    fn default() -> Edge {
-        Edge {
-            counters: Default::default(),
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
             pings: Bucket::new(10, 0),
             syns: Bucket::new(200, 50),
             started: Instant::now(),
         }
     }
+}
+
+impl Limits {
+    /// Whether a ping is over `limit rate over 10/second` (rule 9).
+    pub fn ping_over(&mut self) -> bool {
+        let now = self.started.elapsed().as_nanos() as u64;
+        self.pings.over(now)
+    }
+
+    /// Whether a SYN is over `limit rate over 200/second burst 50 packets`
+    /// (rule 10).
+    pub fn syn_over(&mut self) -> bool {
+        let now = self.started.elapsed().as_nanos() as u64;
+        self.syns.over(now)
+    }
+}
+
+/// Index in [`Edge::counters`] of each counting rule.
+pub mod counter {
+    /// Ingress rule 3 (anti-spoofing on veth1).
+    pub const RULE3: usize = 0;
+    /// Ingress rule 4 (anti-spoofing on veth2).
+    pub const RULE4: usize = 1;
+    /// Ingress rule 5 (blocked source).
+    pub const RULE5: usize = 2;
+    /// Ingress rule 6 (blocked destination).
+    pub const RULE6: usize = 3;
+    /// Ingress rule 16 (remote access).
+    pub const RULE16: usize = 4;
+    /// Rule 0 of chain `admin`.
+    pub const ADMIN0: usize = 5;
+}
+
+/// The ruleset's state: counters of the counting rules and the two rate
+/// limiters.
+#[derive(Default)]
+pub struct Edge {
+    /// Counters of the counting rules, indexed as in [`counter`].
+    pub counters: [Counter; 6],
+    /// The rate limits.
+    pub limits: Limits,
 }
 
 /// Offsets found by parsing.
@@ -203,10 +241,8 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
         mark,
         mirrored,
     };
-    let count = |c: &AtomicU64| {
-        c.fetch_add(1, Ordering::Relaxed);
-    };
     let len = frame.len();
+    let count = |c: usize| state.counters[c].add(len as u64);
     let f: &[u8] = frame;
     let ether_type = be16(f, 12);
     // 0, 1: ARP and LLDP by the outer type.
@@ -237,23 +273,23 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
         && let Some(s) = saddr
         && s >> 16 != 0x0a0a
     {
-        count(&state.counters[0]);
+        count(counter::RULE3);
         return rule(3, Verdict::Drop, 0, false);
     }
     if port == Port::Veth2
         && let Some(s) = saddr
         && s >> 16 != 0x0a14
     {
-        count(&state.counters[1]);
+        count(counter::RULE4);
         return rule(4, Verdict::Drop, 0, false);
     }
     // 5, 6: the blocklist.
     if saddr.is_some_and(blocked) {
-        count(&state.counters[2]);
+        count(counter::RULE5);
         return rule(5, Verdict::Drop, 0, false);
     }
     if daddr.is_some_and(blocked) {
-        count(&state.counters[3]);
+        count(counter::RULE6);
         return rule(6, Verdict::Drop, 0, false);
     }
     // 7: no tags from the hosts; 8: voice from the uplink.
@@ -267,12 +303,11 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
         frame[tci] = (frame[tci] & 0x1f) | (5 << 5);
         return rule(8, Verdict::Accept, 0, false);
     }
-    let ns = || state.started.elapsed().as_nanos() as u64;
     // 9: pings over 10/s.
     if ip4.is_some()
         && let Some(at) = l4(1)
         && f.get(at) == Some(&8)
-        && state.pings.over(ns())
+        && state.limits.ping_over()
     {
         return rule(9, Verdict::Drop, 0, false);
     }
@@ -280,7 +315,7 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
     let tcp = l4(6);
     if let Some(at) = tcp
         && f.get(at + 13).is_some_and(|fl| fl & 0x12 == 0x02)
-        && state.syns.over(ns())
+        && state.limits.syn_over()
     {
         return rule(10, Verdict::Drop, 0, false);
     }
@@ -317,7 +352,7 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
             (0x0a0a_0016, 22) => {
                 // jump admin
                 if saddr.is_some_and(|s| s >> 8 == 0x000a_0a00) {
-                    count(&state.counters[5]);
+                    count(counter::ADMIN0);
                     return Decision {
                         verdict: Verdict::Accept,
                         decider: Decider::Rule { chain: 1, rule: 0 },
@@ -345,7 +380,7 @@ pub fn edge(state: &mut Edge, frame: &mut [u8], port: Port) -> Decision {
     }
     // 16: remote access.
     if matches!(tcp_dport, Some(22 | 23 | 3389)) {
-        count(&state.counters[4]);
+        count(counter::RULE16);
         return rule(16, Verdict::Drop, 0, false);
     }
     Decision {

@@ -57,8 +57,10 @@ fn native_edge_agrees_with_the_interpreter() {
 #[test]
 fn ebpf_edge_agrees_with_the_native_edge() {
     let code = jitswitch_bench::ebpf::bytecode();
-    let interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    let mut interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    jitswitch_bench::ebpf::register_helpers(&mut interp);
     let mut jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
+    jitswitch_bench::ebpf::register_helpers(&mut jit);
     jit.jit_compile().expect("rbpf's JIT compiles the program");
     let mut state = native::Edge::default();
     for name in ["veth1", "veth2", "veth3", "eth0"] {
@@ -95,4 +97,45 @@ fn ebpf_edge_agrees_with_the_native_edge() {
             );
         }
     }
+    // The helpers counted every frame twice (interpreter and JIT) where the
+    // native function counted it once.
+    let mut counted = 0;
+    for (i, c) in jitswitch_bench::ebpf::counters().iter().enumerate() {
+        let (got, want) = (c.get(), state.counters[i].get());
+        assert_eq!(
+            (got.packets, got.bytes),
+            (2 * want.packets, 2 * want.bytes),
+            "counter {i}"
+        );
+        counted += want.packets;
+    }
+    assert!(counted > 0, "no frame was counted");
+    // SYNs go over `limit rate over 200/second burst 50 packets` within 250
+    // more, through the LIMIT helper, under both rbpf engines.
+    let syn = frames::edge()
+        .into_iter()
+        .find(|f| f.what.contains("syn"))
+        .expect("a SYN frame");
+    let over = native::Decision {
+        verdict: native::Verdict::Drop,
+        decider: native::Decider::Rule { chain: 0, rule: 10 },
+        mark: 0,
+        mirrored: false,
+    };
+    let port = native::Port::Veth3;
+    let over_interp = (0..260).any(|_| {
+        let mut f = syn.bytes.clone();
+        let m = jitswitch_bench::ebpf::mbuff(&mut f, port);
+        jitswitch_bench::ebpf::decision(interp.execute_program(&f, &m).expect("runs")) == over
+    });
+    assert!(over_interp, "rbpf interpreter: SYNs never over the limit");
+    let mut f = syn.bytes.clone();
+    let mut m = jitswitch_bench::ebpf::mbuff(&mut f, port);
+    // SAFETY: as above.
+    let r = unsafe { jit.execute_program_jit(&mut f, &mut m) }.expect("runs");
+    assert_eq!(
+        jitswitch_bench::ebpf::decision(r),
+        over,
+        "rbpf JIT: over the limit"
+    );
 }
