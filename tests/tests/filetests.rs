@@ -79,6 +79,7 @@ fn check(path: &Path, oracle: Option<&mut KernelOracle>) -> Result<(), String> {
                         &code,
                         &test.cases.cases,
                         DEVICE,
+                        jitswitch_tests::kernel::DEVICE_ADDR,
                         &mut report,
                     )
                     .map_err(|e| format!("{e:#}"))?;

@@ -27,6 +27,10 @@ pub struct Args {
     /// The engine that runs the ruleset.
     #[arg(long, value_enum, default_value_t)]
     pub engine: Engine,
+    /// The input port's link address (default 02:00:00:00:00:fe): `meta
+    /// pkttype host` means a frame sent to it.
+    #[arg(long, value_name = "MAC", value_parser = crate::cases::parse_mac)]
+    pub iif_addr: Option<[u8; 6]>,
 }
 
 /// Runs `switchctl test`.
@@ -44,7 +48,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let instance = Instance::new(Arc::new(verified), Arc::new(MonotonicClock::new()));
     let code = Code::new(args.engine, Arc::new(instance))?;
     let mut out = std::io::stdout().lock();
-    let failed = run_cases(&code, &file.cases, DEFAULT_IIF, &mut out)?;
+    let port_addr = args.iif_addr.unwrap_or(super::OFFLINE_PORT_ADDR);
+    let failed = run_cases(&code, &file.cases, DEFAULT_IIF, port_addr, &mut out)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -55,12 +60,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The input port of a case that names none.
 pub const DEFAULT_IIF: &str = "eth0";
 
-/// Runs every case (those that name no input port arrive on `default_iif`),
-/// prints the report to `out`, and returns how many failed.
+/// Runs every case (those that name no input port arrive on `default_iif`;
+/// every input port has the link address `port_addr`), prints the report
+/// to `out`, and returns how many failed.
 pub fn run_cases(
     code: &Code,
     cases: &[Case],
     default_iif: &str,
+    port_addr: [u8; 6],
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {
     let program = code.instance().program().program();
@@ -75,7 +82,7 @@ pub fn run_cases(
         let port = InputPort::new(
             program,
             case.iif.as_deref().unwrap_or(default_iif),
-            super::OFFLINE_PORT_ADDR,
+            port_addr,
         );
         let mut bytes = frame.clone();
         code.run(
