@@ -15,7 +15,8 @@
 //! The program reads its metadata buffer as `[data, data_end, port]`
 //! (three little-endian `u64`s; `port` 1, 2, 3 for veth1..3, 0 otherwise)
 //! and returns `verdict | rule << 8 | chain << 16 | mirrored << 24 |
-//! mark << 32`, with rule 0xff for the policy. Jumps are written to
+//! mark << 32`, with rule 0xff for the policy; a counting rule jumps to
+//! `counted` with its counter in r1 and that value in r0. Jumps are written to
 //! labels (`@name`) and resolved here, since rbpf's assembler takes
 //! offsets.
 
@@ -277,6 +278,13 @@ rule16:
 policy:
     mov64 r0, 0xff00
     exit
+counted:
+    stxdw [r10-56], r0
+    mov64 r2, r7
+    sub64 r2, r6
+    call 1
+    ldxdw r0, [r10-56]
+    exit
 rule0:
     mov64 r0, 0x0000
     exit
@@ -288,32 +296,20 @@ rule2:
     exit
 rule3:
     mov64 r1, 0
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x0301
-    exit
+    ja @counted
 rule4:
     mov64 r1, 1
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x0401
-    exit
+    ja @counted
 rule5:
     mov64 r1, 2
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x0501
-    exit
+    ja @counted
 rule6:
     mov64 r1, 3
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x0601
-    exit
+    ja @counted
 rule7:
     mov64 r0, 0x0701
     exit
@@ -366,11 +362,8 @@ rule13_hit:
     exit
 admin0:
     mov64 r1, 5
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x10000
-    exit
+    ja @counted
 admin2:
     mov64 r0, 0x10201
     exit
@@ -382,11 +375,8 @@ rule15_hit:
     exit
 rule16_hit:
     mov64 r1, 4
-    mov64 r2, r7
-    sub64 r2, r6
-    call 1
     mov64 r0, 0x1001
-    exit
+    ja @counted
 ";
 
 /// The program as rbpf's assembler takes it: labels resolved to offsets

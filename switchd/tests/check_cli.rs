@@ -1,34 +1,17 @@
 //! `switchctl check`: exit codes and output, human and JSON.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod offline;
 
-fn switchctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchctl"))
-        .args(args)
-        .output()
-        .expect("run switchctl")
-}
-
-fn repo(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
-}
+use offline::{repo, switchctl, temp};
 
 /// A file with two errors, written to a temporary directory.
 fn bad_file() -> String {
-    let dir = std::env::temp_dir().join(format!("jsw-check-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bad.nft");
-    std::fs::write(
-        &path,
+    temp(
+        "bad.nft",
         "table netdev t {\n  chain c {\n    tcp dprot 22 accept\n    ip saddr 80 drop\n  }\n}\n",
     )
-    .unwrap();
-    path.display().to_string()
+    .display()
+    .to_string()
 }
 
 #[test]

@@ -1,30 +1,12 @@
 //! `switchctl test`: the report, the exit code, the engines, the input
 //! port's link address, and bad case files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod offline;
 
-fn temp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchctl-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn switchctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchctl"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use offline::{pkttype_host_ruleset, repo, switchctl, temp};
 
 fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/rulesets")
-        .join(name)
-        .display()
-        .to_string()
+    repo(&format!("examples/rulesets/{name}"))
 }
 
 #[test]
@@ -80,16 +62,12 @@ fn a_failing_case_is_reported_with_its_trace_and_fails_the_run() {
 
 #[test]
 fn the_input_ports_address_decides_pkttype_host() {
-    let rules = temp(
-        "pkttype.nft",
-        "table netdev t {\n  chain c {\n    type filter hook ingress priority 0; policy accept;\n    \
-         meta pkttype host counter drop\n  }\n}\n",
-    );
+    let rules = pkttype_host_ruleset();
     let cases = temp(
         "pkttype.ron",
         r#"(cases: [(name: "to 02:00:00:00:00:aa", packet: Fields((ether: (dst: "02:00:00:00:00:aa"), ip: (), udp: ())), expect: (verdict: "drop"))])"#,
     );
-    let (rules, cases) = (rules.display().to_string(), cases.display().to_string());
+    let cases = cases.display().to_string();
     let out = switchctl(&["test", &rules, &cases]);
     assert_eq!(
         out.status.code(),

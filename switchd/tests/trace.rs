@@ -1,8 +1,9 @@
 //! `switchctl trace`: verdicts, JSON lines, refusal of
 //! programs the verifier rejects, the input port's link address.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod offline;
+
+use offline::{pkttype_host_ruleset, switchctl, temp};
 use vm::{
     BaseChain, BaseId, Chain, CmpOp, Insn, Policy, PortId, Program, Reg, Rule, SourceRef, Value,
     Verdict,
@@ -62,21 +63,6 @@ fn program() -> Program {
         ports: vec!["eth1".into()],
         ..Program::default()
     }
-}
-
-fn temp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchctl-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn switchctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchctl"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn saved(name: &str, p: &Program) -> String {
@@ -184,12 +170,7 @@ fn bad_input_is_an_error() {
 
 #[test]
 fn the_input_ports_address_decides_pkttype_host() {
-    let rules = temp(
-        "pkttype.nft",
-        "table netdev t {\n  chain c {\n    type filter hook ingress priority 0; policy accept;\n    \
-         meta pkttype host counter drop\n  }\n}\n",
-    );
-    let rules = rules.display().to_string();
+    let rules = pkttype_host_ruleset();
     // A frame to 02:00:00:00:00:aa.
     let frame = "0200000000aa 020000000001 0800";
     let verdict = |extra: &[&str]| {
