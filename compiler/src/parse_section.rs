@@ -248,7 +248,9 @@ impl<'a> ParseSection<'a> {
     /// (or, for a later fragment, clear the base): one rule per case of
     /// `next`, each after `prefix` (the checks of when the step applies).
     /// The first case whose condition holds skips the rest; a condition
-    /// that cannot be read ends its rule, leaving the later cases.
+    /// that cannot be read ends its rule, leaving the later cases. Every
+    /// case needs the field that names the next protocol in the frame (a
+    /// header cut short before it gives the layer nothing).
     /// `first_fragment` is `None` for a header that is never a fragment.
     fn header_step(
         &mut self,
@@ -284,6 +286,11 @@ impl<'a> ParseSection<'a> {
                     op,
                     value: Value::from_u128(0, 4),
                 });
+            }
+            if i > 0 {
+                // As for the first case, which reads it: the header is in
+                // the frame up to the field that names the next protocol.
+                b.load_field(here.field_range(next.field))?;
             }
             if let Some(when) = &case.when {
                 here.condition(&mut b, when)?;
