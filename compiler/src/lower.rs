@@ -134,6 +134,10 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
     ) -> Result<(Vec<Insn>, Option<vm::CounterId>), (Span, CompileError)> {
         for stmt in &rule.stmts {
             self.span = stmt.span;
+            // Statements pass nothing to each other in registers: each
+            // starts from r0 (a rule of several 16-byte matches fits), and
+            // the `load_cse` pass finds the values a later one reloads.
+            self.b.release_to(0);
             self.stmt(&stmt.kind, name).map_err(|e| (stmt.span, e))?;
         }
         Ok((self.b.finish(), self.counter))
