@@ -339,11 +339,7 @@ impl<'p, 'a> RuleLowering<'p, 'a> {
         let registry = self.prog.registry();
         let (source, bits) = match subject {
             CondSubject::LayerKey(layer) => {
-                let bits = registry
-                    .layer(layer)
-                    .key
-                    .as_ref()
-                    .map_or(32, |k| registry.ty(k.ty).bits);
+                let bits = registry.meta_type(MetaRef::LayerKey(layer)).bits;
                 (Source2::Key(self.layer_key(layer)?), bits)
             }
             CondSubject::Field { header, field } => {

@@ -408,14 +408,14 @@ impl Registry {
     /// the layer's declaration has the header `offloaded` and the field is
     /// the one that names the following protocol.
     pub fn offloaded_key(&self, header: HeaderId, field: FieldId) -> Option<Layer> {
-        let names = self.header(header).next.as_ref().map(|n| n.field) == Some(field);
+        if self.header(header).next.as_ref().map(|n| n.field) != Some(field) {
+            return None;
+        }
         [Layer::Network, Layer::Transport].into_iter().find(|&l| {
-            names
-                && self
-                    .layer(l)
-                    .rules
-                    .iter()
-                    .any(|r| r.offloaded && r.header == header)
+            self.layer(l)
+                .rules
+                .iter()
+                .any(|r| r.offloaded && r.header == header)
         })
     }
 
