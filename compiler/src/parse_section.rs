@@ -247,7 +247,13 @@ impl<'a> ParseSection<'a> {
     /// layer key to what its `next` names and the layer base to its end
     /// (or, for a later fragment, clear the base): one rule per case of
     /// `next`, each after `prefix` (the checks of when the step applies).
-    /// The first case whose condition holds skips the rest; a condition
+    /// The first case whose condition holds skips the rest, and a first
+    /// fragment's also skips the later-fragment rules that follow them
+    /// ([`fragment_variants`]) when the step reads its header from another
+    /// base than the one it sets: they test the same value for the
+    /// opposite, so they could only fail (a step of an extension-header
+    /// walk moves the base it reads, and the later-fragment rules then read
+    /// the next header); a condition
     /// that cannot be read ends its rule, leaving the later cases. Every
     /// case needs the field that names the next protocol in the frame (a
     /// header cut short before it gives the layer nothing).
@@ -272,6 +278,10 @@ impl<'a> ParseSection<'a> {
             .next
             .as_ref()
             .ok_or_else(|| CompileError::NoNextField(h.name.clone()))?;
+        let excluded = match first_fragment {
+            Some(true) if at.base != base => next.cases.len(),
+            _ => 0,
+        };
         let mut rules = Vec::new();
         for (i, case) in next.cases.iter().enumerate() {
             let mut b = prefix.clone();
@@ -309,7 +319,7 @@ impl<'a> ParseSection<'a> {
                 Some(end) => end.set(base),
                 None => Insn::ClearBase { dst: base },
             });
-            let later = next.cases.len() - i - 1;
+            let later = next.cases.len() - i - 1 + excluded;
             if later > 0 {
                 b.push(skip(later)?);
             }
@@ -384,8 +394,8 @@ fn skip(n: usize) -> Result<Insn, CompileError> {
     })
 }
 
-/// For a header that can be a fragment: a rule for first fragments and one
-/// for later ones; otherwise one rule.
+/// For a header that can be a fragment: the rules for first fragments,
+/// then those for later ones; otherwise one set of rules.
 fn fragment_variants(fragments: bool) -> Vec<Option<bool>> {
     if fragments {
         vec![Some(true), Some(false)]

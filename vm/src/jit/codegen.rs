@@ -189,6 +189,7 @@ pub(super) fn translate(
         keys,
         fixed: None,
         loaded: [None; NUM_REGS],
+        reach: [Reach::default(); NUM_BASES],
         stack,
         run_state,
         sites: Vec::new(),
@@ -221,6 +222,8 @@ struct Loaded {
     addr: Value,
     offset: i32,
     len: usize,
+    /// How to load it: [`FRAME`] or [`PORT`].
+    flags: MemFlagsData,
     /// Whether the registers hold the value yet.
     in_registers: bool,
 }
@@ -232,6 +235,27 @@ impl Loaded {
         mine.start < regs.end && regs.start < mine.end
     }
 }
+
+/// What one bounds check per base can cover in a rule: a rule's
+/// instructions up to its first effect are pure, so when any of their
+/// loads from a base would break, the rule does nothing whichever of them
+/// breaks first. Checking the farthest of them at the first leaves the
+/// others nothing to check. (Traced code checks each load, to report the
+/// instruction that broke.)
+#[derive(Clone, Copy, Debug, Default)]
+struct Reach {
+    /// The farthest end (offset + length) the rule's pure prefix loads.
+    wanted: u32,
+    /// The end up to which the frame was checked in this rule.
+    checked: u32,
+}
+
+/// Loads of frame bytes (in bounds, checked before).
+const FRAME: MemFlagsData = MemFlagsData::new().with_notrap();
+
+/// Loads of the input port's name or address: also unchanged during a run,
+/// so Cranelift may drop those whose value is never used.
+const PORT: MemFlagsData = MemFlagsData::new().with_notrap().with_readonly();
 
 /// Bases and keys once the parse section is done.
 struct Fixed {
@@ -268,6 +292,9 @@ struct Translator<'a, 'f> {
     fixed: Option<Fixed>,
     /// Where each register's value was loaded from, in the current rule.
     loaded: [Option<Loaded>; NUM_REGS],
+    /// How far past each base the frame is known to reach, in the current
+    /// rule (see [`Self::span`]).
+    reach: [Reach; NUM_BASES],
     /// The return stack's sites.
     stack: cranelift_codegen::ir::StackSlot,
     /// Return-stack entries in use (the policy site counts), at
@@ -528,7 +555,7 @@ impl Translator<'_, '_> {
         let chain_no = chain.map_or(PARSE_CHAIN, |c| u32::from(c.0));
         let mut ended = false;
         let mut fused = false;
-        self.loaded = [None; NUM_REGS];
+        self.begin(&rule.insns);
         for (i, insn) in rule.insns.iter().enumerate() {
             if std::mem::take(&mut fused) {
                 continue;
@@ -606,6 +633,7 @@ impl Translator<'_, '_> {
             // and are no longer the bytes in the frame.
             self.materialize(0..NUM_REGS);
             self.loaded = [None; NUM_REGS];
+            self.reach = [Reach::default(); NUM_BASES];
         }
         match insn {
             Insn::Load {
@@ -616,7 +644,7 @@ impl Translator<'_, '_> {
             } => {
                 let start = self.span(*base, *offset, usize::from(*len), brk);
                 let addr = self.b.ins().iadd(self.frame, start);
-                self.load_value(*dst, addr, 0, usize::from(*len));
+                self.load_value(*dst, addr, 0, usize::from(*len), FRAME);
             }
             Insn::LoadBase { dst, base } => {
                 let b = self.base(*base);
@@ -651,7 +679,7 @@ impl Translator<'_, '_> {
                         _ => (offset_of!(InputPort, addr), 6),
                     };
                     let port = self.ctx_load(types::I64, offset_of!(Context, port));
-                    self.load_value(*dst, port, offset as i32, len);
+                    self.load_value(*dst, port, offset as i32, len, PORT);
                 }
                 Meta::Mark => {
                     let m = self.ctx_load(types::I32, offset_of!(Context, mark));
@@ -968,7 +996,7 @@ impl Translator<'_, '_> {
     /// key, the lookup, then the matching rule's counter and verdict.
     /// Anything that breaks, and a miss, go on at `after`.
     fn group(&mut self, chain: ChainId, group: Box<Group>, after: Block) -> Result<(), JitError> {
-        self.loaded = [None; NUM_REGS];
+        self.begin(&group.body);
         let mut keys = group.key_offsets.iter();
         for (i, insn) in group.body.iter().enumerate() {
             match insn {
@@ -1194,7 +1222,7 @@ impl Translator<'_, '_> {
     /// at `addr + offset` (in bounds). The bytes are loaded into them only
     /// when something reads them: an equality compare reads the bytes in
     /// memory order instead ([`Self::compare_loaded`]).
-    fn load_value(&mut self, dst: Reg, addr: Value, offset: i32, len: usize) {
+    fn load_value(&mut self, dst: Reg, addr: Value, offset: i32, len: usize, flags: MemFlagsData) {
         let first = usize::from(dst.0);
         self.overwrite(first..first + chunks_for(len));
         if let Some(l) = self.loaded.get_mut(first) {
@@ -1202,6 +1230,7 @@ impl Translator<'_, '_> {
                 addr,
                 offset,
                 len,
+                flags,
                 in_registers: false,
             });
         }
@@ -1220,7 +1249,7 @@ impl Translator<'_, '_> {
                 ..l
             });
             for (j, w) in chunk_widths(l.len).enumerate() {
-                let v = self.load_be(l.addr, l.offset + 4 * j as i32, w);
+                let v = self.load_be(l.addr, l.offset + 4 * j as i32, w, l.flags);
                 self.b.def_var(self.regs[(k + j).min(NUM_REGS - 1)], v);
             }
         }
@@ -1289,23 +1318,48 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(block);
     }
 
+    /// Starts translating a rule (or a group's shared instructions):
+    /// nothing loaded, nothing checked, and how far its pure prefix reads
+    /// past each base ([`Reach`]).
+    fn begin(&mut self, insns: &[Insn]) {
+        self.loaded = [None; NUM_REGS];
+        self.reach = [Reach::default(); NUM_BASES];
+        if self.traced {
+            return;
+        }
+        for insn in insns.iter().take_while(|i| i.is_pure()) {
+            if let Insn::Load {
+                base, offset, len, ..
+            } = insn
+            {
+                let r = &mut self.reach[usize::from(base.0).min(NUM_BASES - 1)];
+                r.wanted = r.wanted.max(u32::from(*offset) + u32::from(*len));
+            }
+        }
+    }
+
     /// The frame offset of `base + offset`, after checking that `len` bytes
-    /// from there lie in the frame (else to `brk`).
+    /// from there lie in the frame (else to `brk`). The first check of a
+    /// base in a rule covers all its pure prefix reads ([`Reach`]).
     fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> Value {
         let b = self.base(base);
-        let end = self.b.ins().iadd_imm_u(b, i64::from(offset) + len as i64);
-        let ok = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
-        self.guard(ok, brk);
+        let end = u32::from(offset) + len as u32;
+        let reach = &mut self.reach[usize::from(base.0).min(NUM_BASES - 1)];
+        if end > reach.checked {
+            let check = end.max(reach.wanted);
+            reach.checked = check;
+            let end = self.b.ins().iadd_imm_u(b, i64::from(check));
+            let ok = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
+            self.guard(ok, brk);
+        }
         self.b.ins().iadd_imm_u(b, i64::from(offset))
     }
 
     /// The `width`-byte big-endian number at `addr + offset`, as an `i32`.
-    fn load_be(&mut self, addr: Value, offset: i32, width: usize) -> Value {
-        // In bounds: the caller checked the span.
-        let flags = MemFlagsData::new().with_notrap();
+    fn load_be(&mut self, addr: Value, offset: i32, width: usize, flags: MemFlagsData) -> Value {
         match width {
             1 => self.b.ins().uload8(types::I32, flags, addr, offset),
             2 => {
@@ -1314,8 +1368,8 @@ impl Translator<'_, '_> {
                 self.b.ins().uextend(types::I32, v)
             }
             3 => {
-                let hi = self.load_be(addr, offset, 2);
-                let lo = self.load_be(addr, offset + 2, 1);
+                let hi = self.load_be(addr, offset, 2, flags);
+                let lo = self.load_be(addr, offset + 2, 1, flags);
                 let hi = self.b.ins().ishl_imm_u(hi, 8);
                 self.b.ins().bor(hi, lo)
             }
@@ -1409,8 +1463,10 @@ impl Translator<'_, '_> {
                 2 => u64::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
                 _ => u64::from(bytes[0]),
             };
-            let flags = MemFlagsData::new().with_notrap();
-            let raw = self.b.ins().load(ty, flags, l.addr, l.offset + pos as i32);
+            let raw = self
+                .b
+                .ins()
+                .load(ty, l.flags, l.addr, l.offset + pos as i32);
             let t = self.b.ins().icmp_imm_u(cc, raw, host as i64);
             result = Some(match (result, cc) {
                 (None, _) => t,
