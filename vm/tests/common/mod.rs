@@ -13,6 +13,7 @@
 )]
 
 pub mod edge_acl;
+pub mod programs;
 pub mod semantics;
 
 use std::cell::RefCell;
