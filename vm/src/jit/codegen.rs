@@ -1389,6 +1389,7 @@ impl Translator<'_, '_> {
         self.packed(r, len, false)
     }
 
+    /// [`Self::packed_reg`], or with `bytes_only` [`Self::packed_bytes`].
     fn packed(&mut self, r: Reg, len: usize, bytes_only: bool) -> Value {
         let ty = packed_type(len);
         let mut acc: Option<Value> = None;
