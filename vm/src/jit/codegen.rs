@@ -34,7 +34,7 @@
 //! - compares, ranges and inline lists compare the value packed into one
 //!   32-, 64- or 128-bit integer, whose unsigned order is the byte order of
 //!   the value; counters are two atomic adds on the runtime's counter;
-//!   payload writes and their checksum fixes are inline; the rest calls
+//!   payload writes are inline; the rest (checksum fixes included) calls
 //!   the functions of [`super::context`].
 
 use super::JitError;
@@ -83,6 +83,7 @@ enum Call {
     MapLookup,
     VmapLookup,
     Limit,
+    FixChecksum,
     Log,
     Mirror,
     Insert,
@@ -98,6 +99,7 @@ impl Call {
             Call::MapLookup => context::map_lookup as *const u8,
             Call::VmapLookup => context::vmap_lookup as *const u8,
             Call::Limit => context::limit as *const u8,
+            Call::FixChecksum => context::fix_checksum as *const u8,
             Call::Log => context::log as *const u8,
             Call::Mirror => context::mirror as *const u8,
             Call::Insert => context::insert as *const u8,
@@ -114,6 +116,7 @@ impl Call {
             Call::Lookup | Call::MapLookup | Call::Limit => (&[I32], Some(I32)),
             Call::VmapLookup => (&[I32], Some(I64)),
             Call::Remove => (&[I64, I32], None),
+            Call::FixChecksum => (&[I64, I64, I32, I32], None),
             Call::Log => (&[I32, I32, I32], None),
             Call::Mirror => (&[I32], None),
             Call::Insert => (&[I64, I64, I32], None),
@@ -1855,8 +1858,9 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// A payload write: bounds, the bytes, then each checksum fix whose
-    /// header (and condition) is present, all inline.
+    /// A payload write: bounds and the bytes inline, then each checksum fix
+    /// whose header (and condition) is present, by the runtime from the
+    /// overwritten bytes (left in the scratch).
     fn store(
         &mut self,
         base: BaseId,
@@ -1868,14 +1872,16 @@ impl Translator<'_, '_> {
     ) {
         let start = self.span(base, offset, len, brk);
         let addr = self.b.ins().iadd(self.frame, start);
-        let mut written = Vec::new();
         for (j, w) in chunk_widths(len).enumerate() {
             let at = 4 * j as i32;
-            let old = self.load_be(addr, at, w, FRAME);
+            if !fixes.is_empty() {
+                let old = self.load_be(addr, at, w, FRAME);
+                self.scratch_store(old, j);
+            }
             let new = self.reg(src, j);
             self.store_be(new, addr, at, w);
-            written.push(Written { width: w, old, new });
         }
+        let n = self.imm32(len as u32);
         for fix in fixes {
             let b = self.base(fix.base);
             let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
@@ -1890,7 +1896,9 @@ impl Translator<'_, '_> {
             self.b.ins().brif(ok, fix_it, &[], after, &[]);
             self.enter_sealed(fix_it);
             let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
-            self.fix_checksum(field, start, &written, fix.zero_means_none, after);
+            let zero_means_none = self.imm32(u32::from(fix.zero_means_none));
+            self.call(Call::FixChecksum, &[field, start, n, zero_means_none]);
+            self.b.ins().jump(after, &[]);
             self.enter_sealed(after);
         }
     }
@@ -1918,106 +1926,6 @@ impl Translator<'_, '_> {
             }
         }
     }
-
-    /// Updates the 16-bit checksum at frame offset `field` for the bytes
-    /// `written` at frame offset `start`, exactly as
-    /// [`crate::checksum::update`] does (the same sum, term for term), then
-    /// goes to `done`.
-    fn fix_checksum(
-        &mut self,
-        field: Value,
-        start: Value,
-        written: &[Written],
-        zero_means_none: bool,
-        done: Block,
-    ) {
-        let len: usize = written.iter().map(|w| w.width).sum();
-        // The field lies in the frame and the store did not write it.
-        let end = self.b.ins().iadd_imm_u(field, 2);
-        let in_frame = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
-        let after_start = self.b.ins().icmp(IntCC::UnsignedLessThan, start, end);
-        let stop = self.b.ins().iadd_imm_u(start, len as i64);
-        let before_stop = self.b.ins().icmp(IntCC::UnsignedLessThan, field, stop);
-        let overlap = self.b.ins().band(after_start, before_stop);
-        let apart = self.b.ins().bnot(overlap);
-        let ok = self.b.ins().band(in_frame, apart);
-        self.guard(ok, done);
-        let at = self.b.ins().iadd(self.frame, field);
-        let hc = self.load_be(at, 0, 2, FRAME);
-        if zero_means_none {
-            self.guard_unless(hc, false, done);
-        }
-        // A byte counts as the high half of its word when its distance from
-        // the field is even: bytes at even positions of the store do when
-        // `start` and `field` have the same parity.
-        let [old_even, old_odd, new_even, new_odd] = [(false, 0), (false, 1), (true, 0), (true, 1)]
-            .map(|(new, parity)| self.byte_sum(written, new, parity));
-        let parity = self.b.ins().bxor(start, field);
-        let parity = self.b.ins().band_imm_u(parity, 1);
-        let old = self.word_sum(parity, old_even, old_odd);
-        let new = self.word_sum(parity, new_even, new_odd);
-        // !hc, then per byte !(old << shift) + (new << shift), as plain sums.
-        let hc = self.b.ins().uextend(types::I64, hc);
-        let base = self.b.ins().iconst(types::I64, 0xffff * (1 + len as i64));
-        let acc = self.b.ins().isub(base, hc);
-        let acc = self.b.ins().iadd(acc, new);
-        let mut acc = self.b.ins().isub(acc, old);
-        // Under 2^22 (at most 16 bytes): two end-around folds reach 16 bits.
-        for _ in 0..2 {
-            let low = self.b.ins().band_imm_u(acc, 0xffff);
-            let high = self.b.ins().ushr_imm_u(acc, 16);
-            acc = self.b.ins().iadd(low, high);
-        }
-        let sum = self.b.ins().ireduce(types::I32, acc);
-        let sum = self.b.ins().bnot(sum);
-        let mut out = self.b.ins().band_imm_u(sum, 0xffff);
-        if zero_means_none {
-            let zero = self.b.ins().icmp_imm_u(IntCC::Equal, out, 0);
-            let ones = self.imm32(0xffff);
-            out = self.b.ins().select(zero, ones, out);
-        }
-        self.store_be(out, at, 0, 2);
-        self.b.ins().jump(done, &[]);
-    }
-
-    /// The sum, as an `i64`, of the old or `new` bytes of `written` at
-    /// store positions of the given `parity`.
-    fn byte_sum(&mut self, written: &[Written], new: bool, parity: usize) -> Value {
-        let mut sum = self.b.ins().iconst(types::I64, 0);
-        for (j, w) in written.iter().enumerate() {
-            let v = if new { w.new } else { w.old };
-            let v = self.b.ins().uextend(types::I64, v);
-            for i in (0..w.width).filter(|i| (4 * j + i) % 2 == parity) {
-                let byte = self.b.ins().ushr_imm_u(v, 8 * (w.width - 1 - i) as i64);
-                let byte = self.b.ins().band_imm_u(byte, 0xff);
-                sum = self.b.ins().iadd(sum, byte);
-            }
-        }
-        sum
-    }
-
-    /// The checksum words' plain sum of bytes whose sums at even and odd
-    /// store positions are `even` and `odd`: even positions are the high
-    /// halves when `parity` (of `start ^ field`) is 0, the low ones
-    /// otherwise.
-    fn word_sum(&mut self, parity: Value, even: Value, odd: Value) -> Value {
-        let even_high = self.b.ins().ishl_imm_u(even, 8);
-        let even_high = self.b.ins().iadd(even_high, odd);
-        let odd_high = self.b.ins().ishl_imm_u(odd, 8);
-        let odd_high = self.b.ins().iadd(odd_high, even);
-        self.b.ins().select(parity, odd_high, even_high)
-    }
-}
-
-/// One register chunk of a payload write: its width in bytes, and the
-/// frame's bytes before and after (`i32` values).
-struct Written {
-    width: usize,
-    old: Value,
-    new: Value,
 }
 
 /// Whether `rule` can enter another chain (a jump, a goto, or a verdict map,

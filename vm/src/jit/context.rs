@@ -5,8 +5,8 @@
 //! space through a `*mut Context` at fixed field offsets (`offset_of!`), and
 //! writes the verdict and its decider back into it. Everything that touches
 //! a runtime object other than a counter (set and map lookups, rate limits,
-//! mirrors, VLAN edits, logs, trace events) is a call to one of the
-//! `extern "C"` functions here (payload writes and their checksum fixes are
+//! checksum fixes, mirrors, VLAN edits, logs, trace events) is a call to
+//! one of the `extern "C"` functions here (payload writes themselves are
 //! inline), which do
 //! exactly what the interpreter does for the same instruction, with the same
 //! runtime objects: statistics and table contents are the same whichever
@@ -17,6 +17,7 @@
 //! that is in progress, which is the only way generated code gets one. None
 //! of them panics (a panic cannot unwind through native frames).
 
+use crate::checksum;
 use crate::insn::{
     ChainId, CounterId, LimitId, MAX_VALUE_BYTES, MapId, NUM_REGS, PortId, SetId, Verdict,
 };
@@ -125,7 +126,8 @@ impl Context {
 }
 
 /// Working memory of native code's runtime calls: register chunks passed
-/// to and from the runtime functions (lookup keys, map values).
+/// to and from the runtime functions (lookup keys, map values, the bytes a
+/// payload write overwrote).
 /// Every call's data is written before the call reads it, so nothing in it
 /// lasts from one call to the next; it lives in the [`Outcome`] only so
 /// that a run does not have to set it up.
@@ -149,6 +151,19 @@ impl Eq for Scratch {}
 impl std::fmt::Debug for Scratch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Scratch")
+    }
+}
+
+impl Scratch {
+    /// The `len`-byte value in `regs` as bytes.
+    fn bytes(&self, len: usize) -> [u8; MAX_VALUE_BYTES] {
+        let mut bytes = [0u8; MAX_VALUE_BYTES];
+        let len = len.min(MAX_VALUE_BYTES);
+        for (chunk, out) in self.regs.iter().zip(bytes[..len].chunks_mut(4)) {
+            let w = out.len();
+            out.copy_from_slice(&chunk.to_be_bytes()[4 - w..]);
+        }
+        bytes
     }
 }
 
@@ -285,6 +300,32 @@ pub(crate) extern "C" fn limit(ctx: *mut Context, limit: u32) -> u32 {
     instance
         .limiter(LimitId(limit as u16))
         .is_some_and(|l| l.admit(ctx.len as usize, instance.clock().now_ns())) as u32
+}
+
+/// Fixes the checksum at `field` for the payload write of `len` bytes at
+/// `start` that native code just made, whose overwritten bytes are in the
+/// scratch.
+pub(crate) extern "C" fn fix_checksum(
+    ctx: *mut Context,
+    field: u64,
+    start: u64,
+    len: u32,
+    zero_means_none: u32,
+) {
+    // SAFETY: as in `lookup`.
+    let ctx = unsafe { &mut *ctx };
+    let len = (len as usize).min(MAX_VALUE_BYTES);
+    // SAFETY: as in `lookup`.
+    let old = unsafe { ctx.scratch() }.bytes(len);
+    // SAFETY: as in `Context::frame`.
+    let frame = unsafe { ctx.frame() };
+    checksum::update(
+        frame,
+        field as usize,
+        start as usize,
+        &old[..len],
+        zero_means_none != 0,
+    );
 }
 
 /// Records a `log` statement of rule `rule`, instruction `insn`.
