@@ -45,6 +45,7 @@ pub struct KeyId(pub u8);
 
 /// Index of a chain in [`crate::Program::chains`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[repr(transparent)]
 pub struct ChainId(pub u16);
 
 /// Index of a set in [`crate::Program::sets`].
@@ -66,6 +67,7 @@ pub struct LimitId(pub u16);
 /// Index of a port name in [`crate::Program::ports`]. The runtime maps
 /// these names to its own ports when it instantiates the program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[repr(transparent)]
 pub struct PortId(pub u16);
 
 /// A constant of 1 to 16 bytes, stored in the byte order of the frame.

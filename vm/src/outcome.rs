@@ -5,20 +5,29 @@ use crate::insn::{ChainId, MAX_VALUE_BYTES, PortId};
 use crate::program::{Program, Rule};
 
 /// The final verdict on a frame.
+///
+/// `repr(u16)` fixes the layout (a `u16` tag, then the port), which the
+/// JIT's code writes directly (`vm/src/jit/context.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
 pub enum Final {
     /// Hand the frame to the L2 switch.
-    Accept,
+    Accept = 0,
     /// Drop the frame.
-    Drop,
+    Drop = 1,
     /// Send the frame out of one port.
-    Fwd(PortId),
+    Fwd(PortId) = 2,
     /// Send the frame out of every port but the input one.
-    Flood,
+    Flood = 3,
 }
 
 /// What decided the final verdict.
+///
+/// `repr(u16)` fixes the layout (a `u16` tag, then each variant's fields
+/// as a `repr(C)` struct would place them), which the JIT's code writes
+/// directly (`vm/src/jit/context.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
 pub enum Decider {
     /// A rule: its chain and its index in the chain.
     Rule {
@@ -26,14 +35,14 @@ pub enum Decider {
         chain: ChainId,
         /// Index of the rule in the chain.
         rule: usize,
-    },
+    } = 0,
     /// The policy of a base chain.
     Policy {
         /// The base chain.
         chain: ChainId,
-    },
+    } = 1,
     /// No base chain saw the frame: accepted by default.
-    NoChain,
+    NoChain = 2,
 }
 
 /// A change to the frame's length, applied when it is sent. Offsets are in
@@ -126,14 +135,8 @@ impl Outcome {
         self.verdict = Final::Accept;
         self.decider = Decider::NoChain;
         self.mark = mark;
-        self.clear_effects();
-    }
-
-    /// Forgets the mirrors, edits and logs, keeping the buffers (for a run
-    /// that sets the verdict, decider and mark itself).
-    pub(crate) fn clear_effects(&mut self) {
-        // Most runs have none: reading the lengths is cheaper than
-        // writing them.
+        // Most runs have no mirrors, edits or logs: reading the lengths is
+        // cheaper than writing them.
         if !(self.mirrors.is_empty() && self.edits.is_empty() && self.logs.is_empty()) {
             self.mirrors.clear();
             self.edits.clear();

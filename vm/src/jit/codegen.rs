@@ -2,7 +2,8 @@
 //! whole program, parse section and every chain.
 //!
 //! The function takes a `*mut Context` and returns nothing; it writes the
-//! verdict and its decider into the context. Its shape follows the
+//! verdict, its decider and the mark into the context's outcome. Its shape
+//! follows the
 //! interpreter's semantics block for block:
 //!
 //! - each rule is a block; an instruction that can break branches to the
@@ -38,7 +39,7 @@
 //!   the functions of [`super::context`].
 
 use super::JitError;
-use super::context::{self, Context, PARSE_CHAIN, Scratch, verdict_code};
+use super::context::{self, Context, PARSE_CHAIN, Scratch, result, verdict_code};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
@@ -453,7 +454,8 @@ impl Translator<'_, '_> {
 
             self.b.switch_to_block(policy_blocks[i]);
             let policy = base.map_or(Policy::Accept, |b| b.policy);
-            self.decide(2, u32::from(chain.0), 0);
+            let word = self.imm32(result::word(result::POLICY, u32::from(chain.0)));
+            self.out_store(word, result::DECIDER);
             if self.traced {
                 let tracer = self.ctx_load(types::I64, offset_of!(Context, tracer));
                 let f = self.ctx_load(types::I64, offset_of!(Context, trace_policy));
@@ -472,7 +474,7 @@ impl Translator<'_, '_> {
                 Policy::Accept => {
                     self.b.ins().jump(after_entry[i], &[]);
                 }
-                Policy::Drop => self.finish(verdict_code::DROP, None),
+                Policy::Drop => self.finish(result::DROP, None),
             }
         }
 
@@ -681,7 +683,7 @@ impl Translator<'_, '_> {
                     self.load_value(*dst, port, offset as i32, len, PORT);
                 }
                 Meta::Mark => {
-                    let m = self.ctx_load(types::I32, offset_of!(Context, mark));
+                    let m = self.out_load(types::I32, result::MARK);
                     self.def_reg(*dst, 0, m);
                 }
             },
@@ -884,7 +886,7 @@ impl Translator<'_, '_> {
             }
             Insn::SetMark { src } => {
                 let v = self.reg(*src, 0);
-                self.ctx_store(v, offset_of!(Context, mark));
+                self.out_store(v, result::MARK);
             }
             Insn::Store {
                 base,
@@ -1181,10 +1183,20 @@ impl Translator<'_, '_> {
             .load(ty, MemFlagsData::trusted(), self.ctx, field(offset))
     }
 
-    fn ctx_store(&mut self, v: Value, offset: usize) {
+    /// Writes `v` at `offset` of the outcome (the context's `out`).
+    fn out_store(&mut self, v: Value, offset: usize) {
+        let out = self.ctx_load(types::I64, offset_of!(Context, out));
         self.b
             .ins()
-            .store(MemFlagsData::trusted(), v, self.ctx, field(offset));
+            .store(MemFlagsData::trusted(), v, out, field(offset));
+    }
+
+    /// Reads a `ty` at `offset` of the outcome (the context's `out`).
+    fn out_load(&mut self, ty: Type, offset: usize) -> Value {
+        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        self.b
+            .ins()
+            .load(ty, MemFlagsData::trusted(), out, field(offset))
     }
 
     /// Register chunk `j` of the value starting at `r`.
@@ -1592,24 +1604,18 @@ impl Translator<'_, '_> {
 
     /// The offset of register chunk `j` of the scratch in the outcome
     /// (the context's `out`).
-    fn scratch_offset(j: usize) -> i32 {
-        field(offset_of!(Outcome, scratch) + offset_of!(Scratch, regs) + 4 * j)
+    fn scratch_offset(j: usize) -> usize {
+        offset_of!(Outcome, scratch) + offset_of!(Scratch, regs) + 4 * j
     }
 
     /// Stores the chunk `v` at position `j` of the scratch.
     fn scratch_store(&mut self, v: Value, j: usize) {
-        let out = self.ctx_load(types::I64, offset_of!(Context, out));
-        let at = Self::scratch_offset(j);
-        self.b.ins().store(MemFlagsData::trusted(), v, out, at);
+        self.out_store(v, Self::scratch_offset(j));
     }
 
     /// The chunk at position `j` of the scratch.
     fn scratch_load(&mut self, j: usize) -> Value {
-        let out = self.ctx_load(types::I64, offset_of!(Context, out));
-        let at = Self::scratch_offset(j);
-        self.b
-            .ins()
-            .load(types::I32, MemFlagsData::trusted(), out, at)
+        self.out_load(types::I32, Self::scratch_offset(j))
     }
 
     /// The return stack's depth ([`DEPTH`]) or the running entry
@@ -1687,18 +1693,22 @@ impl Translator<'_, '_> {
         self.call_pointer(f, &params, &args);
     }
 
-    /// Records what decided: `kind` 1 a rule, 2 a policy.
-    fn decide(&mut self, kind: u32, chain: u32, rule: u32) {
-        let rule = self.imm32(rule);
-        self.decide_value(kind, chain, rule);
+    /// Records that rule `rule` of `chain` decided.
+    fn decide_rule(&mut self, chain: u32, rule: u32) {
+        let rule = self.b.ins().iconst(types::I64, i64::from(rule));
+        self.decide_rule_value(chain, rule);
     }
 
-    /// [`Self::decide`] with the rule's index known at run time.
-    fn decide_value(&mut self, kind: u32, chain: u32, rule: Value) {
-        let v = [kind, chain].map(|n| self.imm32(n));
-        self.ctx_store(v[0], offset_of!(Context, decider_kind));
-        self.ctx_store(v[1], offset_of!(Context, decider_chain));
-        self.ctx_store(rule, offset_of!(Context, decider_rule));
+    /// [`Self::decide_rule`] with the rule's index (an `i32`) known at run
+    /// time.
+    fn decide_rule_value(&mut self, chain: u32, rule: Value) {
+        let word = self.imm32(result::word(result::RULE, chain));
+        self.out_store(word, result::DECIDER);
+        let rule = match self.b.func.dfg.value_type(rule) {
+            types::I64 => rule,
+            _ => self.b.ins().uextend(types::I64, rule),
+        };
+        self.out_store(rule, result::DECIDER_RULE);
     }
 
     /// Counts the packet on the counter at `address` (two atomic adds:
@@ -1715,13 +1725,16 @@ impl Translator<'_, '_> {
             .atomic_rmw(types::I64, flags, AtomicRmwOp::Add, bytes, self.len);
     }
 
-    /// Ends the run with a final verdict (and a `fwd` port).
-    fn finish(&mut self, code: u32, port: Option<Value>) {
-        let c = self.imm32(code);
-        self.ctx_store(c, offset_of!(Context, verdict));
+    /// Ends the run with a final verdict: `tag` (a [`result`] tag) and a
+    /// `fwd`'s port (an `i32`).
+    fn finish(&mut self, tag: u32, port: Option<Value>) {
+        let mut word = self.imm32(result::word(tag, 0));
         if let Some(p) = port {
-            self.ctx_store(p, offset_of!(Context, verdict_port));
+            let shift = i64::from(result::word(0, 1).trailing_zeros());
+            let p = self.b.ins().ishl_imm_u(p, shift);
+            word = self.b.ins().bor(word, p);
         }
+        self.out_store(word, result::VERDICT);
         self.b.ins().jump(self.exit, &[]);
     }
 
@@ -1800,17 +1813,16 @@ impl Translator<'_, '_> {
                 let start = self.chain_start[usize::from(target.0)];
                 self.b.ins().jump(start, &[]);
             }
-            Verdict::Accept => {
-                self.decide(1, u32::from(chain.0), at.rule as u32);
-                self.b.ins().jump(self.chain_accept, &[]);
-            }
-            Verdict::Drop | Verdict::Flood => {
-                self.decide(1, u32::from(chain.0), at.rule as u32);
-                self.finish(code, None);
-            }
-            Verdict::Fwd(_) => {
-                self.decide(1, u32::from(chain.0), at.rule as u32);
-                self.finish(code, Some(a));
+            Verdict::Accept | Verdict::Drop | Verdict::Flood | Verdict::Fwd(_) => {
+                self.decide_rule(u32::from(chain.0), at.rule as u32);
+                match v {
+                    Verdict::Drop => self.finish(result::DROP, None),
+                    Verdict::Flood => self.finish(result::FLOOD, None),
+                    Verdict::Fwd(_) => self.finish(result::FWD, Some(a)),
+                    _ => {
+                        self.b.ins().jump(self.chain_accept, &[]);
+                    }
+                }
             }
         }
     }
@@ -1840,16 +1852,20 @@ impl Translator<'_, '_> {
                 }
                 verdict_code::GOTO => self.dispatch(arg, &starts),
                 verdict_code::ACCEPT => {
-                    self.decide_value(1, chain, rule);
+                    self.decide_rule_value(chain, rule);
                     self.b.ins().jump(self.chain_accept, &[]);
                 }
-                verdict_code::DROP | verdict_code::FLOOD => {
-                    self.decide_value(1, chain, rule);
-                    self.finish(code as u32, None);
+                verdict_code::DROP => {
+                    self.decide_rule_value(chain, rule);
+                    self.finish(result::DROP, None);
+                }
+                verdict_code::FLOOD => {
+                    self.decide_rule_value(chain, rule);
+                    self.finish(result::FLOOD, None);
                 }
                 verdict_code::FWD => {
-                    self.decide_value(1, chain, rule);
-                    self.finish(code as u32, Some(arg));
+                    self.decide_rule_value(chain, rule);
+                    self.finish(result::FWD, Some(arg));
                 }
                 _ => {
                     self.b.ins().jump(self.exit, &[]);

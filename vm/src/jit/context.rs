@@ -1,9 +1,10 @@
 //! What native code sees of a run: the [`Context`] it is called with, and
 //! the runtime functions it calls for the work that stays in Rust.
 //!
-//! Generated code reads the frame, the metadata and the registers' scratch
-//! space through a `*mut Context` at fixed field offsets (`offset_of!`), and
-//! writes the verdict and its decider back into it. Everything that touches
+//! Generated code reads the frame and the metadata through a `*mut Context`
+//! at fixed field offsets (`offset_of!`), and writes the verdict, its
+//! decider and the mark straight into the run's [`Outcome`] ([`result`]),
+//! beside the registers' scratch space. Everything that touches
 //! a runtime object other than a counter (set and map lookups, rate limits,
 //! checksum fixes, mirrors, VLAN edits, logs, trace events) is a call to
 //! one of the `extern "C"` functions here (payload writes themselves are
@@ -38,6 +39,8 @@ pub(crate) const MAX_FRAME: u64 = u32::MAX as u64 - 1;
 pub(crate) const PARSE_CHAIN: u32 = u32::MAX;
 
 /// The state shared between a run's native code and the runtime functions.
+/// The run's result (verdict, decider, mark) goes straight to the
+/// [`Outcome`] at `out` (see [`result`]).
 #[repr(C)]
 pub(crate) struct Context {
     /// The frame's first byte.
@@ -46,23 +49,11 @@ pub(crate) struct Context {
     pub len: u64,
     /// The input port's id in the program, or `u32::MAX`.
     pub port_id: u32,
-    /// The mark: the packet's on entry, the final one on return.
-    pub mark: u32,
-    /// The final verdict ([`verdict_code`] numbering; 0 until decided).
-    pub verdict: u32,
-    /// The port of a `fwd` verdict.
-    pub verdict_port: u32,
-    /// What decided: 0 no chain, 1 a rule, 2 a policy.
-    pub decider_kind: u32,
-    /// The deciding rule's chain, or the policy's chain.
-    pub decider_chain: u32,
-    /// The deciding rule's index in its chain.
-    pub decider_rule: u32,
     /// The input port (native code reads its name and address).
     pub port: *const InputPort,
     /// The program's runtime objects.
     pub instance: *const Instance,
-    /// Where mirrors, edits and logs go.
+    /// Where the result, mirrors, edits and logs go.
     pub out: *mut Outcome,
     /// The tracer, for traced code only.
     pub tracer: *mut c_void,
@@ -75,7 +66,8 @@ pub(crate) struct Context {
 
 impl Context {
     /// The context for running `packet` in `instance`, with results going to
-    /// `out` and trace events to `tracer`.
+    /// `out` (which the caller has cleared with the packet's mark) and trace
+    /// events to `tracer`.
     pub fn new<T: Tracer>(
         instance: &Instance,
         packet: Packet<'_>,
@@ -86,12 +78,6 @@ impl Context {
             len: (packet.frame.len() as u64).min(MAX_FRAME),
             frame: packet.frame.as_mut_ptr(),
             port_id: packet.port.id.map_or(u32::MAX, |p| u32::from(p.0)),
-            mark: packet.mark,
-            verdict: 0,
-            verdict_port: 0,
-            decider_kind: 0,
-            decider_chain: 0,
-            decider_rule: 0,
             port: packet.port,
             instance,
             out,
@@ -164,6 +150,107 @@ impl Scratch {
             out.copy_from_slice(&chunk.to_be_bytes()[4 - w..]);
         }
         bytes
+    }
+}
+
+/// Where native code writes a run's result in the [`Outcome`], and how.
+///
+/// [`Final`] and [`Decider`] are `repr(u16)`, so each variant is laid out as
+/// a `repr(C)` struct of its `u16` tag and its fields: native code writes a
+/// verdict or a decider as one 32-bit word (the tag, and above it the
+/// `fwd` port or the chain) and a rule decider's index at
+/// [`result::DECIDER_RULE`].
+///
+/// [`Final`]: crate::Final
+/// [`Decider`]: crate::Decider
+pub(crate) mod result {
+    use crate::insn::ChainId;
+    use crate::outcome::Outcome;
+    use std::mem::offset_of;
+
+    /// What `repr(u16)` makes of [`crate::Decider::Rule`].
+    #[repr(C)]
+    struct RuleLayout {
+        tag: u16,
+        chain: ChainId,
+        rule: usize,
+    }
+
+    /// Offset of the verdict in the outcome.
+    pub const VERDICT: usize = offset_of!(Outcome, verdict);
+    /// Offset of the decider in the outcome.
+    pub const DECIDER: usize = offset_of!(Outcome, decider);
+    /// Offset of a rule decider's index in the outcome.
+    pub const DECIDER_RULE: usize = DECIDER + offset_of!(RuleLayout, rule);
+    /// Offset of the mark in the outcome.
+    pub const MARK: usize = offset_of!(Outcome, mark);
+
+    /// Tag of [`crate::Final::Drop`].
+    pub const DROP: u32 = 1;
+    /// Tag of [`crate::Final::Fwd`].
+    pub const FWD: u32 = 2;
+    /// Tag of [`crate::Final::Flood`].
+    pub const FLOOD: u32 = 3;
+    /// Tag of [`crate::Decider::Rule`].
+    pub const RULE: u32 = 0;
+    /// Tag of [`crate::Decider::Policy`].
+    pub const POLICY: u32 = 1;
+
+    /// The word native code writes for a verdict or a decider: its `tag`,
+    /// and its port or chain `arg` in the upper half.
+    pub const fn word(tag: u32, arg: u32) -> u32 {
+        if cfg!(target_endian = "little") {
+            tag | arg << 16
+        } else {
+            tag << 16 | arg
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::insn::PortId;
+        use crate::outcome::{Decider, Final};
+
+        /// Writes `word` at `offset` of `out`, as native code does.
+        fn write<T>(out: &mut Outcome, offset: usize, value: T) {
+            // SAFETY: every offset used below lies inside the outcome and
+            // the values written make valid verdicts and deciders.
+            unsafe {
+                (out as *mut Outcome)
+                    .cast::<u8>()
+                    .add(offset)
+                    .cast::<T>()
+                    .write_unaligned(value)
+            }
+        }
+
+        #[test]
+        fn words_make_the_verdicts_and_deciders_they_name() {
+            let mut out = Outcome::new();
+            for (tag, arg, verdict) in [
+                (DROP, 0, Final::Drop),
+                (FWD, 7, Final::Fwd(PortId(7))),
+                (FLOOD, 0, Final::Flood),
+                (0, 0, Final::Accept),
+            ] {
+                write(&mut out, VERDICT, word(tag, arg));
+                assert_eq!(out.verdict, verdict);
+            }
+            write(&mut out, DECIDER, word(RULE, 3));
+            write(&mut out, DECIDER_RULE, 0x1234_5678usize);
+            assert_eq!(
+                out.decider,
+                Decider::Rule {
+                    chain: ChainId(3),
+                    rule: 0x1234_5678
+                }
+            );
+            write(&mut out, DECIDER, word(POLICY, 9));
+            assert_eq!(out.decider, Decider::Policy { chain: ChainId(9) });
+            write(&mut out, MARK, 0xabcdu32);
+            assert_eq!(out.mark, 0xabcd);
+        }
     }
 }
 

@@ -26,12 +26,12 @@ mod groups;
 
 pub(crate) use context::Scratch;
 
-use crate::outcome::{Decider, Final, Outcome};
+use crate::interpreter;
+use crate::outcome::Outcome;
 use crate::packet::Packet;
 use crate::runtime::Instance;
 use crate::trace::Tracer;
-use crate::{ChainId, PortId, interpreter};
-use context::{Context, verdict_code};
+use context::Context;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -200,31 +200,16 @@ impl JitProgram {
         } else {
             &self.plain
         };
-        // The verdict, decider and mark are set below.
-        out.clear_effects();
+        // The code writes the verdict, its decider and the mark over these.
+        out.clear(packet.mark);
         let mut ctx = Context::new(&self.instance, packet, out, tracer);
         // SAFETY: `ctx` was just built for this run: its frame, outcome and
         // tracer pointers come from live exclusive borrows that last until
         // the call returns, and its instance is the one the code was
         // generated for (kept alive by `self`). The code checks every frame
-        // access against `ctx.len` and touches registers only within the
-        // bounds the verifier proved.
+        // access against `ctx.len`, touches registers only within the
+        // bounds the verifier proved, and writes the outcome's verdict and
+        // decider only as valid values (`context::result`).
         unsafe { (native.entry)(&mut ctx) };
-        out.mark = ctx.mark;
-        out.verdict = match ctx.verdict {
-            verdict_code::DROP => Final::Drop,
-            verdict_code::FWD => Final::Fwd(PortId(ctx.verdict_port as u16)),
-            verdict_code::FLOOD => Final::Flood,
-            _ => Final::Accept,
-        };
-        let chain = ChainId(ctx.decider_chain as u16);
-        out.decider = match ctx.decider_kind {
-            1 => Decider::Rule {
-                chain,
-                rule: ctx.decider_rule as usize,
-            },
-            2 => Decider::Policy { chain },
-            _ => Decider::NoChain,
-        };
     }
 }
