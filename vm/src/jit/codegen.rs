@@ -801,7 +801,7 @@ impl Translator<'_, '_> {
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
                 let (table, set) = (table, *set);
                 let found = self.with_inline_elements(
-                    table.map(|t| (t.generation(), t.layout().widths())),
+                    table.map(|t| (t.version(), t.layout().widths())),
                     inline,
                     *src,
                     &[types::I8],
@@ -840,7 +840,7 @@ impl Translator<'_, '_> {
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
                 let map = *map;
                 let found = self.with_inline_elements(
-                    table.map(|t| (t.generation(), t.layout().widths())),
+                    table.map(|t| (t.version(), t.layout().widths())),
                     inline,
                     *src,
                     &[types::I32, types::I32],
@@ -1086,8 +1086,8 @@ struct Here {
 /// Building blocks of the translation.
 impl Translator<'_, '_> {
     /// A lookup in a runtime table, with the table's elements compiled in
-    /// when it was small (`inline`: its generation and elements): while the
-    /// table's generation is still that one, `inlined` combines, per
+    /// when it was small (`inline`: its version and elements): while the
+    /// table's version is still that one, `inlined` combines, per
     /// element, whether the key in registers from `src` lies in it (and the
     /// element's data); after a change, `called` looks up at run time. Both
     /// give values of `types`; returns the values of whichever ran.
@@ -1101,7 +1101,7 @@ impl Translator<'_, '_> {
         inlined: impl FnOnce(&mut Self, Vec<(Value, D)>) -> Vec<Value>,
         called: impl FnOnce(&mut Self) -> Vec<Value>,
     ) -> Vec<Value> {
-        let (Some((generation, widths)), Some((compiled, elems))) = (table, inline) else {
+        let (Some((version, widths)), Some((compiled, elems))) = (table, inline) else {
             return called(self);
         };
         let (fast, slow, done) = (
@@ -1112,9 +1112,9 @@ impl Translator<'_, '_> {
         let address = self
             .b
             .ins()
-            .iconst(types::I64, generation as *const AtomicU64 as i64);
+            .iconst(types::I64, version as *const AtomicU64 as i64);
         // An aligned 8-byte load is atomic on the hosts Cranelift supports;
-        // a change bumps the generation after its snapshot is in place.
+        // a change sets the version after its snapshot is in place.
         let now = self
             .b
             .ins()

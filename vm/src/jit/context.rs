@@ -26,6 +26,7 @@ use crate::outcome::{Edit, LogRef, Outcome};
 use crate::packet::{InputPort, Packet};
 use crate::program::{MapValue, Policy};
 use crate::runtime::Instance;
+use crate::runtime::tables::TableCache;
 use crate::trace::{RuleResult, Tracer};
 use std::ffi::c_void;
 
@@ -113,15 +114,17 @@ impl Context {
 
 /// Working memory of native code's runtime calls: register chunks passed
 /// to and from the runtime functions (lookup keys, map values, the bytes a
-/// payload write overwrote).
-/// Every call's data is written before the call reads it, so nothing in it
-/// lasts from one call to the next; it lives in the [`Outcome`] only so
-/// that a run does not have to set it up.
+/// payload write overwrote), and the table snapshots lookups keep for the
+/// next run. Every call's register chunks are written before the call reads
+/// them. It lives in the [`Outcome`], which a thread reuses from packet to
+/// packet, so that a run does not have to set it up and the snapshots last.
 #[repr(C)]
 #[derive(Clone, Default)]
 pub(crate) struct Scratch {
     /// Register chunks.
     pub regs: [u32; NUM_REGS],
+    /// The snapshots of the tables the lookups used, kept for the next.
+    pub tables: TableCache,
 }
 
 /// No part of a result: every scratch equals every other, so that
@@ -315,11 +318,12 @@ pub(crate) extern "C" fn lookup(ctx: *mut Context, set: u32) -> u32 {
     let instance = unsafe { &*ctx.instance };
     // SAFETY: as in `lookup`.
     let scratch = unsafe { ctx.scratch() };
-    instance.set(SetId(set as u16)).is_some_and(|s| {
-        scratch
-            .regs
-            .get(..s.layout().regs())
-            .is_some_and(|key| s.contains(key))
+    let id = SetId(set as u16);
+    instance.set(id).is_some_and(|s| {
+        scratch.regs.get(..s.layout().regs()).is_some_and(|key| {
+            s.lookup_cached(scratch.tables.set(id), key, |_| ())
+                .is_some()
+        })
     }) as u32
 }
 
@@ -330,7 +334,8 @@ pub(crate) extern "C" fn map_lookup(ctx: *mut Context, map: u32) -> u32 {
     let ctx = unsafe { &mut *ctx };
     // SAFETY: as in `lookup`.
     let instance = unsafe { &*ctx.instance };
-    let Some(m) = instance.map(MapId(map as u16)) else {
+    let id = MapId(map as u16);
+    let Some(m) = instance.map(id) else {
         return 0;
     };
     // SAFETY: as in `lookup`.
@@ -339,7 +344,7 @@ pub(crate) extern "C" fn map_lookup(ctx: *mut Context, map: u32) -> u32 {
         return 0;
     };
     let mut value = [0u32; NUM_REGS];
-    let found = m.lookup_with(key, |d| match d {
+    let found = m.lookup_cached(scratch.tables.map(id), key, |d| match d {
         MapValue::Value(v) if v.len() <= MAX_VALUE_BYTES => {
             for (c, chunk) in value.iter_mut().zip(v.to_chunks()) {
                 *c = chunk;
@@ -364,10 +369,12 @@ pub(crate) extern "C" fn vmap_lookup(ctx: *mut Context, map: u32) -> u64 {
     let ctx = unsafe { &mut *ctx };
     // SAFETY: as in `lookup`.
     let instance = unsafe { &*ctx.instance };
-    let verdict = instance.map(MapId(map as u16)).and_then(|m| {
+    let id = MapId(map as u16);
+    let verdict = instance.map(id).and_then(|m| {
         // SAFETY: as in `lookup`.
-        let key = unsafe { ctx.scratch() }.regs.get(..m.layout().regs())?;
-        m.lookup_with(key, |d| match d {
+        let scratch = unsafe { ctx.scratch() };
+        let key = scratch.regs.get(..m.layout().regs())?;
+        m.lookup_cached(scratch.tables.map(id), key, |d| match d {
             MapValue::Verdict(v) => Some(*v),
             MapValue::Value(_) => None,
         })?

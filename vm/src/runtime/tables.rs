@@ -7,6 +7,12 @@
 //! readers never block and never see half a change. Writers are serialised
 //! by a mutex.
 //!
+//! Every snapshot has a version, a number no other snapshot of any table
+//! ever gets. A reader that looks up often keeps the snapshot it last used
+//! in a [`Cached`] and reloads it only when the table's version has moved:
+//! one plain load a lookup instead of the `ArcSwap` load, which takes and
+//! gives back a slot with two atomic read-modify-writes.
+//!
 //! Indexes, by the key's shape:
 //! - exact keys (`SetKind::Hash`): a hash map from the key's register chunks;
 //! - one interval component: sorted disjoint intervals, binary search
@@ -18,7 +24,7 @@
 //! of its register chunks, chunk 0 highest: the order of the chunks, which is
 //! the byte order of the value.
 
-use crate::insn::{Value, chunks_for};
+use crate::insn::{MapId, SetId, Value, chunks_for};
 use crate::operands::key_registers;
 use crate::program::{MapData, MapValue, SetElem, SetKind};
 use arc_swap::ArcSwap;
@@ -148,17 +154,121 @@ pub struct Table<D> {
     /// Sets merge overlapping intervals; maps refuse them.
     merge_overlaps: bool,
     snapshot: ArcSwap<Snapshot<D>>,
-    /// Bumped after every change is in place: code that compiled the
-    /// elements of one generation in (the JIT, for small tables) uses them
-    /// while the generation is the same, and looks up otherwise.
-    generation: AtomicU64,
+    /// The version of the current snapshot, set once the snapshot is in
+    /// place: readers that kept a snapshot ([`Cached`]), or code that
+    /// compiled the elements of one version in (the JIT, for small tables),
+    /// use it while the version is the same, and load the table otherwise.
+    version: AtomicU64,
     writer: Mutex<()>,
+}
+
+/// The source of snapshot versions: never repeats, so a version names one
+/// snapshot of one table.
+static VERSIONS: AtomicU64 = AtomicU64::new(1);
+
+/// A version no snapshot had before.
+fn new_version() -> u64 {
+    VERSIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A reader's copy of a table's snapshot, kept between its lookups (see
+/// the module docs). It keeps the snapshot alive until its next lookup of
+/// the changed table.
+#[derive(Debug)]
+pub struct Cached<D> {
+    version: u64,
+    snapshot: Option<Arc<Snapshot<D>>>,
+}
+
+impl<D> Default for Cached<D> {
+    fn default() -> Self {
+        Cached {
+            version: 0,
+            snapshot: None,
+        }
+    }
+}
+
+impl<D> Clone for Cached<D> {
+    fn clone(&self) -> Self {
+        Cached {
+            version: self.version,
+            snapshot: self.snapshot.clone(),
+        }
+    }
+}
+
+/// A reader's [`Cached`] snapshots, one per set and per map of the programs
+/// it runs, by id. Nothing in it is part of a result: it compares equal to
+/// any other.
+#[derive(Clone, Debug, Default)]
+pub struct TableCache {
+    sets: Vec<Cached<()>>,
+    maps: Vec<Cached<MapValue>>,
+}
+
+impl TableCache {
+    /// The cached snapshot of set `id`.
+    pub fn set(&mut self, id: SetId) -> &mut Cached<()> {
+        slot(&mut self.sets, usize::from(id.0))
+    }
+
+    /// The cached snapshot of map `id`.
+    pub fn map(&mut self, id: MapId) -> &mut Cached<MapValue> {
+        slot(&mut self.maps, usize::from(id.0))
+    }
+}
+
+impl PartialEq for TableCache {
+    fn eq(&self, _: &TableCache) -> bool {
+        true
+    }
+}
+
+impl Eq for TableCache {}
+
+/// Entry `i` of `v`, made (empty) when `v` is shorter.
+fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
 }
 
 #[derive(Debug)]
 struct Snapshot<D> {
     elems: BTreeMap<SetElem, D>,
     index: Index<D>,
+}
+
+impl<D> Snapshot<D> {
+    /// [`Table::lookup_with`] in this snapshot of a table of `layout`.
+    #[inline]
+    fn lookup<R>(&self, layout: &KeyLayout, key: &[u32], f: impl FnOnce(&D) -> R) -> Option<R> {
+        match &self.index {
+            Index::Exact(map) => map.get(key).map(f),
+            Index::Ranges(ranges) => {
+                let k = pack(key);
+                let i = ranges.partition_point(|(lo, _, _)| *lo <= k);
+                let (_, hi, d) = ranges.get(i.checked_sub(1)?)?;
+                (k <= *hi).then(|| f(d))
+            }
+            Index::Boxes(boxes) => {
+                let mut comps = [0u128; crate::insn::NUM_REGS];
+                let mut at = 0;
+                for (c, w) in comps.iter_mut().zip(layout.widths.iter()) {
+                    let n = chunks_for(usize::from(*w));
+                    *c = pack(key.get(at..at + n)?);
+                    at += n;
+                }
+                let comps = comps.get(..layout.widths.len())?;
+                boxes
+                    .iter()
+                    .find(|(b, _)| b.iter().zip(comps).all(|((lo, hi), k)| lo <= k && k <= hi))
+                    .map(|(_, d)| f(d))
+            }
+        }
+    }
 }
 
 /// Per key component, its low and high bound as [`pack`] numbers.
@@ -191,7 +301,7 @@ impl<D: Clone> Table<D> {
             layout,
             merge_overlaps,
             snapshot: ArcSwap::from_pointee(Snapshot { elems: map, index }),
-            generation: AtomicU64::new(0),
+            version: AtomicU64::new(new_version()),
             writer: Mutex::new(()),
         })
     }
@@ -210,7 +320,7 @@ impl<D: Clone> Table<D> {
                 elems: BTreeMap::new(),
                 index,
             }),
-            generation: AtomicU64::new(0),
+            version: AtomicU64::new(new_version()),
             writer: Mutex::new(()),
         }
     }
@@ -225,30 +335,30 @@ impl<D: Clone> Table<D> {
     /// key maps to. Never blocks.
     #[inline]
     pub fn lookup_with<R>(&self, key: &[u32], f: impl FnOnce(&D) -> R) -> Option<R> {
-        let snap = self.snapshot.load();
-        match &snap.index {
-            Index::Exact(map) => map.get(key).map(f),
-            Index::Ranges(ranges) => {
-                let k = pack(key);
-                let i = ranges.partition_point(|(lo, _, _)| *lo <= k);
-                let (_, hi, d) = ranges.get(i.checked_sub(1)?)?;
-                (k <= *hi).then(|| f(d))
+        self.snapshot.load().lookup(&self.layout, key, f)
+    }
+
+    /// [`Table::lookup_with`] in the snapshot kept in `cache`, which is
+    /// reloaded first when the table has changed since.
+    #[inline]
+    pub fn lookup_cached<R>(
+        &self,
+        cache: &mut Cached<D>,
+        key: &[u32],
+        f: impl FnOnce(&D) -> R,
+    ) -> Option<R> {
+        // The version is set after its snapshot is in place (release), so
+        // the snapshot loaded after reading it (acquire) is that one or a
+        // later one; a later one is reloaded at the next lookup.
+        let version = self.version.load(Ordering::Acquire);
+        let snapshot = match &mut cache.snapshot {
+            Some(s) if cache.version == version => s,
+            slot => {
+                cache.version = version;
+                slot.insert(self.snapshot.load_full())
             }
-            Index::Boxes(boxes) => {
-                let mut comps = [0u128; crate::insn::NUM_REGS];
-                let mut at = 0;
-                for (c, w) in comps.iter_mut().zip(self.layout.widths.iter()) {
-                    let n = chunks_for(usize::from(*w));
-                    *c = pack(key.get(at..at + n)?);
-                    at += n;
-                }
-                let comps = comps.get(..self.layout.widths.len())?;
-                boxes
-                    .iter()
-                    .find(|(b, _)| b.iter().zip(comps).all(|((lo, hi), k)| lo <= k && k <= hi))
-                    .map(|(_, d)| f(d))
-            }
-        }
+        };
+        snapshot.lookup(&self.layout, key, f)
     }
 
     /// Whether the key held in `key` is in the table.
@@ -301,19 +411,19 @@ impl<D: Clone> Table<D> {
         let result = edit(&mut elems);
         let index = build_index(&self.layout, self.merge_overlaps, &elems)?;
         self.snapshot.store(Arc::new(Snapshot { elems, index }));
-        self.generation.fetch_add(1, Ordering::Release);
+        self.version.store(new_version(), Ordering::Release);
         Ok(result)
     }
 
-    /// The change counter (see the field's docs).
-    pub(crate) fn generation(&self) -> &AtomicU64 {
-        &self.generation
+    /// The current snapshot's version (see the field's docs).
+    pub(crate) fn version(&self) -> &AtomicU64 {
+        &self.version
     }
 
-    /// The elements and the generation they belong to, when there are at
+    /// The elements and the version they belong to, when there are at
     /// most `limit` of them and no change raced the reading.
     pub(crate) fn small_snapshot(&self, limit: usize) -> Option<(u64, Vec<(SetElem, D)>)> {
-        let before = self.generation.load(Ordering::Acquire);
+        let before = self.version.load(Ordering::Acquire);
         let snapshot = self.snapshot.load();
         if snapshot.elems.len() > limit {
             return None;
@@ -323,7 +433,7 @@ impl<D: Clone> Table<D> {
             .iter()
             .map(|(e, d)| (e.clone(), d.clone()))
             .collect();
-        (self.generation.load(Ordering::Acquire) == before).then_some((before, elems))
+        (self.version.load(Ordering::Acquire) == before).then_some((before, elems))
     }
 }
 
@@ -446,5 +556,54 @@ impl Hasher for FxHasher {
     #[inline]
     fn finish(&self) -> u64 {
         self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-component exact key of 2 bytes.
+    fn elem(x: u16) -> SetElem {
+        let v = Value(x.to_be_bytes().to_vec());
+        SetElem {
+            low: vec![v.clone()],
+            high: vec![v],
+        }
+    }
+
+    fn set(elems: &[u16]) -> Set {
+        let layout = KeyLayout::new(&[2], SetKind::Hash);
+        Table::new(layout, true, elems.iter().map(|x| (elem(*x), ()))).expect("a valid set")
+    }
+
+    fn has(s: &Set, cache: &mut Cached<()>, x: u16) -> bool {
+        s.lookup_cached(cache, &[u32::from(x)], |_| ()).is_some()
+    }
+
+    #[test]
+    fn a_cached_snapshot_follows_the_tables_changes() {
+        let s = set(&[1, 2]);
+        let mut cache = Cached::default();
+        assert!(has(&s, &mut cache, 1) && !has(&s, &mut cache, 3));
+        s.insert(elem(3), ()).unwrap();
+        assert!(has(&s, &mut cache, 3));
+        s.remove(&elem(1));
+        assert!(!has(&s, &mut cache, 1) && has(&s, &mut cache, 2));
+    }
+
+    /// A reader's slot for set 0 serves whichever program it runs: two
+    /// tables never share a version, even when one was made like the other.
+    #[test]
+    fn one_cache_slot_never_mixes_two_tables() {
+        let (a, b) = (set(&[1]), set(&[2]));
+        let mut caches = TableCache::default();
+        for _ in 0..2 {
+            assert!(has(&a, caches.set(SetId(0)), 1) && !has(&a, caches.set(SetId(0)), 2));
+            assert!(has(&b, caches.set(SetId(0)), 2) && !has(&b, caches.set(SetId(0)), 1));
+        }
+        drop(a);
+        let c = set(&[3]);
+        assert!(has(&c, caches.set(SetId(0)), 3) && !has(&c, caches.set(SetId(0)), 1));
     }
 }
