@@ -148,9 +148,13 @@ impl Scratch {
     fn bytes(&self, len: usize) -> [u8; MAX_VALUE_BYTES] {
         let mut bytes = [0u8; MAX_VALUE_BYTES];
         let len = len.min(MAX_VALUE_BYTES);
-        for (chunk, out) in self.regs.iter().zip(bytes[..len].chunks_mut(4)) {
-            let w = out.len();
-            out.copy_from_slice(&chunk.to_be_bytes()[4 - w..]);
+        // Chunk `j` holds the value's bytes 4j.. in its low `w` bytes, most
+        // significant first (a byte loop: these are a few bytes, and a copy
+        // of a run-time length is a call to `memcpy`).
+        for (i, b) in bytes[..len].iter_mut().enumerate() {
+            let (j, k) = (i / 4, i % 4);
+            let w = (len - 4 * j).min(4);
+            *b = (self.regs[j] >> (8 * (w - 1 - k))) as u8;
         }
         bytes
     }
