@@ -36,7 +36,9 @@ pub struct CheckedRuleset {
     /// Tables in the order they were first declared.
     pub tables: Vec<Table>,
     /// Every port named by the ruleset (`device`, `fwd to`, `dup to`,
-    /// `meta iif`), in order of first mention. [`PortId`] indexes it.
+    /// `meta iif`, and `meta iifname` matched against exact names, which the
+    /// checker turns into `meta iif` matches), in order of first mention.
+    /// [`PortId`] indexes it.
     pub ports: Vec<String>,
 }
 

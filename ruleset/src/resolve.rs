@@ -1109,6 +1109,80 @@ impl<'a, 'c> Checker<'a, 'c> {
         })
     }
 
+    /// `meta iifname` matched against exact names (`==`, `!=`, an anonymous
+    /// set of names) as `meta iif` matched against the ports of those
+    /// names: the same test, since an input port's id is the index of its
+    /// name among the ports the program names (`vm::InputPort::new`), made
+    /// as one 32-bit compare instead of a 16-byte one. Wildcards and named
+    /// sets stay matches on the name.
+    fn iifname_as_port(&mut self, key: Vec<KeyPart>, rel: Relation) -> (Vec<KeyPart>, Relation) {
+        let (Some(iifname), Some(iif)) = (self.reg.meta("iifname"), self.reg.meta("iif")) else {
+            return (key, rel);
+        };
+        let [part] = &key[..] else {
+            return (key, rel);
+        };
+        if part.load != Load::Meta(iifname) || part.bitwise.is_some() {
+            return (key, rel);
+        }
+        // The name a NUL-padded string constant holds.
+        let name = |v: &u128| {
+            let bytes = v.to_be_bytes();
+            let len = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+            let name = std::str::from_utf8(&bytes[..len]).ok()?;
+            (len > 0 && len < bytes.len() && bytes[len..].iter().all(|b| *b == 0))
+                .then(|| name.to_owned())
+        };
+        let rel = match rel {
+            Relation::Cmp {
+                op: op @ (CmpOp::Eq | CmpOp::Ne),
+                values,
+            } => match values.iter().map(name).collect::<Option<Vec<_>>>() {
+                Some(names) => Relation::Cmp {
+                    op,
+                    values: names
+                        .iter()
+                        .map(|n| u128::from(self.ports.id(n).0))
+                        .collect(),
+                },
+                None => return (key, Relation::Cmp { op, values }),
+            },
+            Relation::InSet {
+                negate,
+                set: SetRef::Anonymous(mut body),
+            } if body.data.is_none() => {
+                let names: Option<Vec<String>> = body
+                    .elements
+                    .iter()
+                    .map(|e| match e.key[..] {
+                        [Atom::Value(v)] => name(&v),
+                        _ => None,
+                    })
+                    .collect();
+                let Some(names) = names else {
+                    let set = SetRef::Anonymous(body);
+                    return (key, Relation::InSet { negate, set });
+                };
+                for (e, n) in body.elements.iter_mut().zip(&names) {
+                    e.key = vec![Atom::Value(u128::from(self.ports.id(n).0))];
+                }
+                body.key = vec![self.reg.meta_type(iif)];
+                Relation::InSet {
+                    negate,
+                    set: SetRef::Anonymous(body),
+                }
+            }
+            other => return (key, other),
+        };
+        let part = KeyPart {
+            load: Load::Meta(iif),
+            ty: self.reg.meta_type(iif),
+            bitwise: None,
+            span: part.span,
+        };
+        (vec![part], rel)
+    }
+
     fn verdict(&mut self, v: &ast::Verdict) -> R<Verdict> {
         Ok(match &v.kind {
             VerdictKind::Accept => Verdict::Accept,
@@ -1137,6 +1211,7 @@ impl<'a, 'c> Checker<'a, 'c> {
             ast::Stmt::Match(m) => {
                 let key = self.key(&m.lhs, order)?;
                 let rel = self.relation(&key, m.op, &m.rhs, order)?;
+                let (key, rel) = self.iifname_as_port(key, rel);
                 StmtKind::Match(Match { key, rel })
             }
             ast::Stmt::VMap { key, map, .. } => {

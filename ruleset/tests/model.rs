@@ -191,9 +191,34 @@ fn literals_take_the_field_type() {
             high: 200
         }
     ));
-    assert!(
-        matches!(rel("meta iifname \"veth0\""), Relation::Cmp { ref values, .. } if values == &[u128::from_be_bytes(*b"veth0\0\0\0\0\0\0\0\0\0\0\0")])
-    );
+    // A wildcard name is a prefix of the NUL-padded name.
+    assert!(matches!(
+        rel("meta iifname \"veth*\""),
+        Relation::Prefix { negate: false, value, len: 32 } if value == u128::from_be_bytes(*b"veth\0\0\0\0\0\0\0\0\0\0\0\0")
+    ));
+}
+
+/// `meta iifname` against exact names is `meta iif` against the ports of
+/// those names (the device `veth0` is port 0); other name matches stay.
+#[test]
+fn exact_interface_names_match_as_ports() {
+    let iif = |m: &Match| {
+        let registry = checked("").registry;
+        m.key[0].load == Load::Meta(registry.meta("iif").unwrap())
+    };
+    let m = the_match("meta iifname \"veth0\"");
+    assert!(iif(&m) && matches!(m.rel, Relation::Cmp { ref values, .. } if values == &[0]));
+    let m = the_match("meta iifname != { \"veth1\", \"veth0\" }");
+    let Relation::InSet {
+        negate: true,
+        set: SetRef::Anonymous(body),
+    } = &m.rel
+    else {
+        panic!("{:?}", m.rel)
+    };
+    let ids: Vec<_> = body.elements.iter().map(|e| e.key.clone()).collect();
+    assert!(iif(&m) && ids == [vec![Atom::Value(1)], vec![Atom::Value(0)]]);
+    assert!(!iif(&the_match("meta iifname \"veth*\"")));
 }
 
 #[test]

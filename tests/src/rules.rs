@@ -36,7 +36,14 @@ enum Form {
     Mac,
     Ipv4,
     Ipv6,
+    /// An interface name from [`NAMES`], by index.
+    Name,
 }
+
+/// The interface names `meta iifname` is matched against: the devices the
+/// tests attach to (the kernel parity test's `jsw0`, the differential
+/// test's `veth0`), names that miss by a character, and wildcards.
+const NAMES: &[&str] = &["jsw0", "veth0", "jsw1", "veth00", "jsw*", "veth*", "v*"];
 
 /// A field the generator knows.
 #[derive(Clone, Copy, Debug)]
@@ -146,6 +153,7 @@ const FIELDS: &[Field] = &[
     f("meta length", Any, Pool(&[20, 28, 40, 46, 60, 100]), Int),
     f("meta mark", Any, Pool(&[0, 1]), Int),
     f("meta pkttype", Any, Pool(&[0, 1, 2, 3]), Int),
+    f("meta iifname", Any, Pool(&[0, 1, 2, 3, 4, 5, 6]), Name),
 ];
 
 /// The network header offset, network protocol, transport header offset
@@ -262,6 +270,7 @@ fn fmt(form: Form, v: u128, bits: usize) -> String {
         }
         Ipv4 => std::net::Ipv4Addr::from(v as u32).to_string(),
         Ipv6 => std::net::Ipv6Addr::from(v).to_string(),
+        Name => format!("\"{}\"", NAMES[(v % NAMES.len() as u128) as usize]),
     }
 }
 
@@ -272,14 +281,15 @@ fn one_match(field: &Field, anchor: &Frame, frames: &[Frame], rng: &mut SmallRng
     let v = pick(rng);
     let text = |v| fmt(field.form, v, bits);
     let addr = matches!(field.form, Ipv4 | Ipv6);
+    let name = field.form == Name;
     match rng.random_range(0..100) {
         0..55 => format!("{} {}", field.expr, text(v)),
         55..67 => format!("{} != {}", field.expr, text(v)),
-        67..75 if !addr && field.form != Mac => {
+        67..75 if !addr && field.form != Mac && !name => {
             let op = *["<", "<=", ">", ">="].choose(rng).unwrap();
             format!("{} {op} {}", field.expr, text(v))
         }
-        75..83 => {
+        75..83 if !name => {
             let w = pick(rng);
             let (lo, hi) = if v <= w { (v, w) } else { (w, v) };
             let neg = if rng.random_bool(0.2) { "!= " } else { "" };
@@ -294,7 +304,16 @@ fn one_match(field: &Field, anchor: &Frame, frames: &[Frame], rng: &mut SmallRng
             let mut elems: Vec<u128> = (0..rng.random_range(1..5)).map(|_| pick(rng)).collect();
             elems.sort();
             elems.dedup();
-            let list: Vec<String> = elems.into_iter().map(text).collect();
+            let mut list: Vec<String> = elems.into_iter().map(text).collect();
+            if name {
+                // Exact names only in a set.
+                list.retain(|n| !n.contains('*'));
+                list.sort();
+                list.dedup();
+                if list.is_empty() {
+                    list.push(format!("\"{}\"", NAMES[0]));
+                }
+            }
             format!("{} {{ {} }}", field.expr, list.join(", "))
         }
     }

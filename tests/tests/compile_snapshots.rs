@@ -180,6 +180,10 @@ const CASES: &[(&str, &str)] = &[
     // ---- meta ----
     ("meta_iifname", "meta iifname \"eth0\" accept"),
     ("meta_iifname_wildcard", "meta iifname \"eth*\" accept"),
+    (
+        "meta_iifname_set",
+        "meta iifname != { \"eth1\", \"eth2\" } drop",
+    ),
     ("meta_iif", "meta iif \"eth1\" drop"),
     ("meta_length", "meta length > 1000 drop"),
     ("meta_protocol", "meta protocol ip6 accept"),

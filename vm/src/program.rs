@@ -28,7 +28,9 @@ pub struct Program {
     pub counters: Vec<CounterDecl>,
     /// Rate limiters, by [`crate::LimitId`].
     pub limits: Vec<LimitDecl>,
-    /// Port names, by [`PortId`].
+    /// Port names, by [`PortId`]: the ports the program sends to, runs on
+    /// or matches (`meta iif`); an input port's id is the index of its name
+    /// here ([`crate::InputPort::new`]).
     pub ports: Vec<String>,
 }
 
