@@ -314,6 +314,11 @@ pub(crate) fn decode(code: u32, arg: u32) -> Option<Verdict> {
     })
 }
 
+/// The owner of `instance`'s tables, as the scratch's table cache names it.
+fn owner(instance: &Instance) -> usize {
+    std::ptr::from_ref(instance) as usize
+}
+
 /// Whether the key in `scratch` is in set `set`.
 pub(crate) extern "C" fn lookup(ctx: *mut Context, set: u32) -> u32 {
     // SAFETY: native code passes the context of the run in progress.
@@ -325,7 +330,7 @@ pub(crate) extern "C" fn lookup(ctx: *mut Context, set: u32) -> u32 {
     let id = SetId(set as u16);
     instance.set(id).is_some_and(|s| {
         scratch.regs.get(..s.layout().regs()).is_some_and(|key| {
-            s.lookup_cached(scratch.tables.set(id), key, |_| ())
+            s.lookup_cached(scratch.tables.set(owner(instance), id), key, |_| ())
                 .is_some()
         })
     }) as u32
@@ -348,7 +353,7 @@ pub(crate) extern "C" fn map_lookup(ctx: *mut Context, map: u32) -> u32 {
         return 0;
     };
     let mut value = [0u32; NUM_REGS];
-    let found = m.lookup_cached(scratch.tables.map(id), key, |d| match d {
+    let found = m.lookup_cached(scratch.tables.map(owner(instance), id), key, |d| match d {
         MapValue::Value(v) if v.len() <= MAX_VALUE_BYTES => {
             for (c, chunk) in value.iter_mut().zip(v.to_chunks()) {
                 *c = chunk;
@@ -378,7 +383,7 @@ pub(crate) extern "C" fn vmap_lookup(ctx: *mut Context, map: u32) -> u64 {
         // SAFETY: as in `lookup`.
         let scratch = unsafe { ctx.scratch() };
         let key = scratch.regs.get(..m.layout().regs())?;
-        m.lookup_cached(scratch.tables.map(id), key, |d| match d {
+        m.lookup_cached(scratch.tables.map(owner(instance), id), key, |d| match d {
             MapValue::Verdict(v) => Some(*v),
             MapValue::Value(_) => None,
         })?

@@ -198,24 +198,41 @@ impl<D> Clone for Cached<D> {
     }
 }
 
-/// A reader's [`Cached`] snapshots, one per set and per map of the programs
+/// A reader's [`Cached`] snapshots, one per set and per map of the program
 /// it runs, by id. Nothing in it is part of a result: it compares equal to
 /// any other.
 #[derive(Clone, Debug, Default)]
 pub struct TableCache {
+    /// The address of the tables' owner (the program instance) the
+    /// snapshots belong to.
+    owner: usize,
     sets: Vec<Cached<()>>,
     maps: Vec<Cached<MapValue>>,
 }
 
 impl TableCache {
-    /// The cached snapshot of set `id`.
-    pub fn set(&mut self, id: SetId) -> &mut Cached<()> {
+    /// The cached snapshot of set `id` of the tables of `owner`.
+    pub fn set(&mut self, owner: usize, id: SetId) -> &mut Cached<()> {
+        self.serve(owner);
         slot(&mut self.sets, usize::from(id.0))
     }
 
-    /// The cached snapshot of map `id`.
-    pub fn map(&mut self, id: MapId) -> &mut Cached<MapValue> {
+    /// The cached snapshot of map `id` of the tables of `owner`.
+    pub fn map(&mut self, owner: usize, id: MapId) -> &mut Cached<MapValue> {
+        self.serve(owner);
         slot(&mut self.maps, usize::from(id.0))
+    }
+
+    /// Forgets the snapshots of another owner's tables, so that a reader
+    /// that moved on to a new program does not keep the old program's
+    /// snapshots alive. (Versions, not owners, keep lookups right: two
+    /// owners at one address in turn only cost a reload.)
+    fn serve(&mut self, owner: usize) {
+        if self.owner != owner {
+            self.owner = owner;
+            self.sets.clear();
+            self.maps.clear();
+        }
     }
 }
 
@@ -597,13 +614,26 @@ mod tests {
     #[test]
     fn one_cache_slot_never_mixes_two_tables() {
         let (a, b) = (set(&[1]), set(&[2]));
+        // One owner throughout: the versions alone keep the tables apart.
         let mut caches = TableCache::default();
         for _ in 0..2 {
-            assert!(has(&a, caches.set(SetId(0)), 1) && !has(&a, caches.set(SetId(0)), 2));
-            assert!(has(&b, caches.set(SetId(0)), 2) && !has(&b, caches.set(SetId(0)), 1));
+            assert!(has(&a, caches.set(1, SetId(0)), 1) && !has(&a, caches.set(1, SetId(0)), 2));
+            assert!(has(&b, caches.set(1, SetId(0)), 2) && !has(&b, caches.set(1, SetId(0)), 1));
         }
         drop(a);
         let c = set(&[3]);
-        assert!(has(&c, caches.set(SetId(0)), 3) && !has(&c, caches.set(SetId(0)), 1));
+        assert!(has(&c, caches.set(1, SetId(0)), 3) && !has(&c, caches.set(1, SetId(0)), 1));
+    }
+
+    /// A reader that moves on to another owner's tables lets go of the
+    /// snapshots it kept of the first owner's.
+    #[test]
+    fn a_new_owner_drops_the_old_snapshots() {
+        let s = set(&[1]);
+        let mut caches = TableCache::default();
+        assert!(has(&s, caches.set(1, SetId(4)), 1));
+        assert!(caches.sets[4].snapshot.is_some());
+        assert!(has(&s, caches.set(2, SetId(0)), 1));
+        assert_eq!(caches.sets.len(), 1);
     }
 }
