@@ -6,8 +6,9 @@
 //! kept, because these machines are shared and noisy.
 //!
 //! `cargo bench -p jitswitch-bench --bench engines` (`BENCH_ROUNDS`,
-//! `BENCH_MS` per cell). Run any other way (as a test target), it does
-//! nothing.
+//! `BENCH_MS` per cell; `BENCH_PER_FRAME=1` adds each `edge` frame alone
+//! under the JIT, the hand-written function and rbpf's JIT). Run any other
+//! way (as a test target), it does nothing.
 
 use jitswitch_bench::{ebpf, frames, native};
 use std::hint::black_box;
@@ -112,7 +113,8 @@ fn main() {
     let acl1k = load("examples/rulesets/acl-1k.nft", "veth0");
     let acl10k = load("examples/rulesets/acl-10k.nft", "veth0");
     let sets = load("examples/rulesets/acl-10k-sets.nft", "veth0");
-    let edge_frames: Vec<Vec<u8>> = frames::edge().into_iter().map(|f| f.bytes).collect();
+    let edge_mix = frames::edge();
+    let edge_frames: Vec<Vec<u8>> = edge_mix.iter().map(|f| f.bytes.clone()).collect();
     let acl_frames: Vec<Vec<u8>> = frames::acl(10_000, jitswitch_bench::acl::tuple)
         .into_iter()
         .map(|f| f.bytes)
@@ -195,5 +197,50 @@ fn main() {
     ];
     for (label, a, b, goal) in ratios {
         println!("  {label:<28} {:>9.2}x  {goal}", at(a) / at(b));
+    }
+    if std::env::var_os("BENCH_PER_FRAME").is_some() {
+        per_frame(&mut cells, &edge_mix, rounds, budget);
+    }
+}
+
+/// `BENCH_PER_FRAME=1`: each `edge` frame alone (one frame over and over)
+/// under the JIT, the hand-written function and rbpf's JIT, in interleaved
+/// rounds: where the differences between them come from.
+fn per_frame(
+    cells: &mut [(&str, Run<'_>, Vec<Vec<u8>>)],
+    mix: &[frames::Frame],
+    rounds: usize,
+    budget: Duration,
+) {
+    let engines = ["edge jit", "edge native", "edge rbpf jit"];
+    let at: Vec<usize> = engines
+        .iter()
+        .map(|e| cells.iter().position(|(n, _, _)| n == e).expect("a cell"))
+        .collect();
+    let mut times = vec![vec![Vec::new(); engines.len()]; mix.len()];
+    for round in 0..rounds {
+        for (f, frame) in mix.iter().enumerate() {
+            for (e, &cell) in at.iter().enumerate() {
+                let mut one = vec![frame.bytes.clone()];
+                times[f][e].push(measure(&mut cells[cell].1, &mut one, budget));
+            }
+        }
+        eprintln!("per-frame round {} of {rounds} done", round + 1);
+    }
+    println!();
+    println!(
+        "{:<30} {:>8} {:>8} {:>9} {:>10}",
+        "edge frame alone (median ns)", "jit", "native", "rbpf jit", "jit/rbpf"
+    );
+    for (frame, t) in mix.iter().zip(times) {
+        let ns: Vec<f64> = t.into_iter().map(median).collect();
+        println!(
+            "{:<30} {:>8.1} {:>8.1} {:>9.1} {:>9.2}x",
+            frame.what,
+            ns[0],
+            ns[1],
+            ns[2],
+            ns[0] / ns[2]
+        );
     }
 }
