@@ -3,8 +3,7 @@
 //!
 //! The function takes a `*mut Context` and returns nothing; it writes the
 //! verdict, its decider and the mark into the context's outcome. Its shape
-//! follows the
-//! interpreter's semantics block for block:
+//! follows the interpreter's semantics block for block:
 //!
 //! - each rule is a block; an instruction that can break branches to the
 //!   next rule's block (in traced code, to a block that first reports the
@@ -1699,8 +1698,8 @@ impl Translator<'_, '_> {
         self.decide_rule_value(chain, rule);
     }
 
-    /// [`Self::decide_rule`] with the rule's index (an `i32`) known at run
-    /// time.
+    /// [`Self::decide_rule`] with the rule's index (an `i32` or `i64`)
+    /// known at run time.
     fn decide_rule_value(&mut self, chain: u32, rule: Value) {
         let word = self.imm32(result::word(result::RULE, chain));
         self.out_store(word, result::DECIDER);
