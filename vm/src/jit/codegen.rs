@@ -749,8 +749,8 @@ impl Translator<'_, '_> {
                     CmpOp::Eq => self.compare_eq(*src, value, IntCC::Equal),
                     CmpOp::Ne => self.compare_eq(*src, value, IntCC::NotEqual),
                     _ => {
-                        let r = self.packed_reg(*src, value.len());
-                        let c = self.packed_const(value);
+                        let r = self.packed_chunks(*src, value.len());
+                        let c = self.packed_const(packed_type(value.len()), lanes(value));
                         self.b.ins().icmp(cond(*op), r, c)
                     }
                 };
@@ -767,7 +767,7 @@ impl Translator<'_, '_> {
                 high,
                 negate,
             } => {
-                let r = self.packed_reg(*src, low.len());
+                let r = self.packed_chunks(*src, low.len());
                 let inside = self.in_range(r, low, high);
                 self.guard_unless(inside, *negate, brk);
             }
@@ -781,7 +781,7 @@ impl Translator<'_, '_> {
                     let hit = if low == high {
                         self.equals(*src, low)
                     } else {
-                        let r = *packed.get_or_insert_with(|| self.packed_reg(*src, n));
+                        let r = *packed.get_or_insert_with(|| self.packed_chunks(*src, n));
                         self.in_range(r, low, high)
                     };
                     inside = Some(match inside {
@@ -1149,7 +1149,7 @@ impl Translator<'_, '_> {
             let hit = if low == high {
                 self.equals(Reg(at as u8), low)
             } else {
-                let v = self.packed_reg(Reg(at as u8), w);
+                let v = self.packed_chunks(Reg(at as u8), w);
                 self.in_range(v, low, high)
             };
             holds = Some(match holds {
@@ -1391,28 +1391,30 @@ impl Translator<'_, '_> {
     }
 
     /// The `len` bytes in registers from `r` (the last bytes of a chunk
-    /// narrower than 4, as the interpreter reads a value's bytes), packed
-    /// like [`Self::packed_reg`].
+    /// narrower than 4, as the interpreter reads a value's bytes) as one
+    /// integer of [`packed_type`]`(len)`: what shifts work on.
     fn packed_bytes(&mut self, r: Reg, len: usize) -> Value {
         self.packed(r, len, true)
     }
 
-    /// The `len`-byte value in registers from `r`, packed into one integer
-    /// of [`packed_type`]`(len)` whose unsigned order is the value's.
-    fn packed_reg(&mut self, r: Reg, len: usize) -> Value {
+    /// The chunks in registers from `r` of a `len`-byte value, whole, each
+    /// in a 32-bit lane of one integer of [`packed_type`]`(len)`, the
+    /// first highest: its unsigned order is the order the interpreter
+    /// compares values in (chunk by chunk, each chunk the whole register;
+    /// see [`lanes`]).
+    fn packed_chunks(&mut self, r: Reg, len: usize) -> Value {
         self.packed(r, len, false)
     }
 
-    /// [`Self::packed_reg`], or with `bytes_only` [`Self::packed_bytes`].
-    fn packed(&mut self, r: Reg, len: usize, bytes_only: bool) -> Value {
+    /// [`Self::packed_chunks`], or with `bytes` [`Self::packed_bytes`].
+    fn packed(&mut self, r: Reg, len: usize, bytes: bool) -> Value {
         let ty = packed_type(len);
         let mut acc: Option<Value> = None;
         for (j, w) in chunk_widths(len).enumerate() {
             let c = self.reg(r, j);
-            let c = if bytes_only && w < 4 {
-                self.b.ins().band_imm_u(c, (1i64 << (8 * w)) - 1)
-            } else {
-                c
+            let (c, lane) = match bytes {
+                true if w < 4 => (self.b.ins().band_imm_u(c, (1i64 << (8 * w)) - 1), 8 * w),
+                _ => (c, 32),
             };
             let c = if ty == types::I32 {
                 c
@@ -1422,7 +1424,7 @@ impl Translator<'_, '_> {
             acc = Some(match acc {
                 None => c,
                 Some(a) => {
-                    let a = self.b.ins().ishl_imm_u(a, 8 * w as i64);
+                    let a = self.b.ins().ishl_imm_u(a, lane as i64);
                     self.b.ins().bor(a, c)
                 }
             });
@@ -1511,10 +1513,9 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// A constant packed like [`Self::packed_reg`].
-    fn packed_const(&mut self, value: &Const) -> Value {
-        let n = value.to_u128();
-        match packed_type(value.len()) {
+    /// The number `n` as a constant of type `ty` (a [`packed_type`]).
+    fn packed_const(&mut self, ty: Type, n: u128) -> Value {
+        match ty {
             types::I32 => self.b.ins().iconst(types::I32, n as u32 as i64),
             types::I64 => self.b.ins().iconst(types::I64, n as u64 as i64),
             _ => {
@@ -1550,17 +1551,18 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Whether packed `r` lies in `low..=high`.
+    /// Whether `r` (packed by [`Self::packed_chunks`]) lies in
+    /// `low..=high`.
     fn in_range(&mut self, r: Value, low: &Const, high: &Const) -> Value {
-        let (lo, hi) = (low.to_u128(), high.to_u128());
+        let (lo, hi) = (lanes(low), lanes(high));
         if lo > hi {
             return self.b.ins().iconst(types::I8, 0);
         }
         // lo <= r <= hi as one unsigned compare: r - lo <= hi - lo (the
         // difference in the packed value's width).
-        let span = Const::from_u128(hi - lo, low.len());
-        let lo = self.packed_const(low);
-        let span = self.packed_const(&span);
+        let ty = packed_type(low.len());
+        let span = self.packed_const(ty, hi - lo);
+        let lo = self.packed_const(ty, lo);
         let offset = self.b.ins().isub(r, lo);
         self.b
             .ins()
@@ -1959,7 +1961,19 @@ fn chunk_widths(len: usize) -> impl Iterator<Item = usize> {
     (0..chunks_for(len)).map(move |j| (len - 4 * j).min(4))
 }
 
-/// The integer type a `len`-byte value is packed into for compares.
+/// A constant's chunks packed as [`Translator::packed_chunks`] packs
+/// registers: chunk `j` of `k` in bits `32 (k - 1 - j)..`, so that integer
+/// order is the interpreter's order of values (the tables pack keys the
+/// same way).
+fn lanes(value: &Const) -> u128 {
+    value
+        .to_chunks()
+        .into_iter()
+        .fold(0u128, |acc, c| acc << 32 | u128::from(c))
+}
+
+/// The integer type a `len`-byte value is packed into: one 32-bit lane a
+/// chunk ([`lanes`]), or its bytes ([`Translator::packed_bytes`]).
 fn packed_type(len: usize) -> Type {
     match len {
         0..=4 => types::I32,

@@ -1466,3 +1466,52 @@ pub fn loaded_values_outlive_writes<E: Engine>(e: &E) {
     off[15] ^= 1;
     assert!(!matches(e, &i, &off));
 }
+
+/// Ordered compares, ranges and lists compare a value chunk by chunk, each
+/// chunk the whole 32-bit register, the last one too when the value's last
+/// chunk is narrower (as the interpreter defines them, and as table
+/// lookups pack keys): a register holding 4 bytes, read as the 2-byte tail
+/// of a 6-byte value, is above every constant with the same first chunk.
+pub fn ordered_compares_take_whole_chunks<E: Engine>(e: &E) {
+    let six = |b: [u8; 6]| v(&b);
+    let all = six([0xc5; 6]);
+    let below = six([0xc5, 0xc5, 0x29, 0xc5, 0xc5, 0xc5]);
+    let above = six([0xc5, 0xc5, 0xc5, 0xc6, 0, 0]);
+    let cmp = |op, value: &Value| Insn::Cmp {
+        src: Reg(0),
+        op,
+        value: value.clone(),
+    };
+    let list = |list: Vec<(Value, Value)>| Insn::InList {
+        src: Reg(0),
+        list,
+        negate: false,
+    };
+    let cases = [
+        (cmp(CmpOp::Gt, &all), true),
+        (cmp(CmpOp::Le, &all), false),
+        (cmp(CmpOp::Eq, &all), false),
+        (cmp(CmpOp::Lt, &above), true),
+        (
+            Insn::Range {
+                src: Reg(0),
+                low: below.clone(),
+                high: all.clone(),
+                negate: false,
+            },
+            false,
+        ),
+        (
+            list(vec![
+                (all.clone(), all.clone()),
+                (below.clone(), all.clone()),
+            ]),
+            false,
+        ),
+        (list(vec![(all.clone(), all.clone()), (below, above)]), true),
+    ];
+    for (test, want) in cases {
+        let i = instance(matcher(vec![imm(0, &[0xc5; 8]), test.clone()]));
+        assert_eq!(matches(e, &i, &[0; 4]), want, "{test:?}");
+    }
+}
