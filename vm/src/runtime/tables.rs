@@ -225,8 +225,10 @@ impl TableCache {
 
     /// Forgets the snapshots of another owner's tables, so that a reader
     /// that moved on to a new program does not keep the old program's
-    /// snapshots alive. (Versions, not owners, keep lookups right: two
-    /// owners at one address in turn only cost a reload.)
+    /// snapshots alive past its first lookup in the new one's tables (a
+    /// new program that looks nothing up leaves them held until then).
+    /// Versions, not owners, keep lookups right: two owners at one address
+    /// in turn only cost a reload.
     fn serve(&mut self, owner: usize) {
         if self.owner != owner {
             self.owner = owner;
