@@ -70,6 +70,16 @@ pub struct LimitId(pub u16);
 #[repr(transparent)]
 pub struct PortId(pub u16);
 
+/// The register chunks of a value (at most 4) as one number, one 32-bit
+/// lane a chunk, the first highest: its unsigned order is the VM's order of
+/// values, chunk by chunk, each chunk the whole register (the interpreter's
+/// compares, the JIT's packed compares and the tables' intervals).
+pub fn pack_chunks(chunks: &[u32]) -> u128 {
+    chunks
+        .iter()
+        .fold(0u128, |acc, c| acc << 32 | u128::from(*c))
+}
+
 /// A constant of 1 to 16 bytes, stored in the byte order of the frame.
 ///
 /// In registers it occupies `ceil(len / 4)` chunks (see the module docs).
@@ -83,11 +93,9 @@ impl Value {
         Value(n.to_be_bytes()[16 - len..].to_vec())
     }
 
-    /// The value as a big-endian number (values are at most 16 bytes).
-    pub fn to_u128(&self) -> u128 {
-        self.0
-            .iter()
-            .fold(0u128, |acc, b| acc << 8 | u128::from(*b))
+    /// The value's register chunks as one number ([`pack_chunks`]).
+    pub fn packed(&self) -> u128 {
+        pack_chunks(&self.to_chunks())
     }
 
     /// Length in bytes.

@@ -750,7 +750,7 @@ impl Translator<'_, '_> {
                     CmpOp::Ne => self.compare_eq(*src, value, IntCC::NotEqual),
                     _ => {
                         let r = self.packed_chunks(*src, value.len());
-                        let c = self.packed_const(packed_type(value.len()), lanes(value));
+                        let c = self.packed_const(packed_type(value.len()), value.packed());
                         self.b.ins().icmp(cond(*op), r, c)
                     }
                 };
@@ -1400,8 +1400,7 @@ impl Translator<'_, '_> {
     /// The chunks in registers from `r` of a `len`-byte value, whole, each
     /// in a 32-bit lane of one integer of [`packed_type`]`(len)`, the
     /// first highest: its unsigned order is the order the interpreter
-    /// compares values in (chunk by chunk, each chunk the whole register;
-    /// see [`lanes`]).
+    /// compares values in ([`crate::insn::pack_chunks`]).
     fn packed_chunks(&mut self, r: Reg, len: usize) -> Value {
         self.packed(r, len, false)
     }
@@ -1554,7 +1553,7 @@ impl Translator<'_, '_> {
     /// Whether `r` (packed by [`Self::packed_chunks`]) lies in
     /// `low..=high`.
     fn in_range(&mut self, r: Value, low: &Const, high: &Const) -> Value {
-        let (lo, hi) = (lanes(low), lanes(high));
+        let (lo, hi) = (low.packed(), high.packed());
         if lo > hi {
             return self.b.ins().iconst(types::I8, 0);
         }
@@ -1696,19 +1695,16 @@ impl Translator<'_, '_> {
 
     /// Records that rule `rule` of `chain` decided.
     fn decide_rule(&mut self, chain: u32, rule: u32) {
-        let rule = self.b.ins().iconst(types::I64, i64::from(rule));
+        let rule = self.imm32(rule);
         self.decide_rule_value(chain, rule);
     }
 
-    /// [`Self::decide_rule`] with the rule's index (an `i32` or `i64`)
-    /// known at run time.
+    /// [`Self::decide_rule`] with the rule's index (an `i32`) known at run
+    /// time.
     fn decide_rule_value(&mut self, chain: u32, rule: Value) {
         let word = self.imm32(result::word(result::RULE, chain));
         self.out_store(word, result::DECIDER);
-        let rule = match self.b.func.dfg.value_type(rule) {
-            types::I64 => rule,
-            _ => self.b.ins().uextend(types::I64, rule),
-        };
+        let rule = self.b.ins().uextend(types::I64, rule);
         self.out_store(rule, result::DECIDER_RULE);
     }
 
@@ -1731,8 +1727,7 @@ impl Translator<'_, '_> {
     fn finish(&mut self, tag: u32, port: Option<Value>) {
         let mut word = self.imm32(result::word(tag, 0));
         if let Some(p) = port {
-            let shift = i64::from(result::word(0, 1).trailing_zeros());
-            let p = self.b.ins().ishl_imm_u(p, shift);
+            let p = self.b.ins().ishl_imm_u(p, i64::from(result::ARG_SHIFT));
             word = self.b.ins().bor(word, p);
         }
         self.out_store(word, result::VERDICT);
@@ -1961,19 +1956,8 @@ fn chunk_widths(len: usize) -> impl Iterator<Item = usize> {
     (0..chunks_for(len)).map(move |j| (len - 4 * j).min(4))
 }
 
-/// A constant's chunks packed as [`Translator::packed_chunks`] packs
-/// registers: chunk `j` of `k` in bits `32 (k - 1 - j)..`, so that integer
-/// order is the interpreter's order of values (the tables pack keys the
-/// same way).
-fn lanes(value: &Const) -> u128 {
-    value
-        .to_chunks()
-        .into_iter()
-        .fold(0u128, |acc, c| acc << 32 | u128::from(c))
-}
-
 /// The integer type a `len`-byte value is packed into: one 32-bit lane a
-/// chunk ([`lanes`]), or its bytes ([`Translator::packed_bytes`]).
+/// chunk ([`crate::insn::pack_chunks`]), or its bytes ([`Translator::packed_bytes`]).
 fn packed_type(len: usize) -> Type {
     match len {
         0..=4 => types::I32,

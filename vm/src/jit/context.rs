@@ -203,14 +203,18 @@ pub(crate) mod result {
     /// Tag of [`crate::Decider::Policy`].
     pub const POLICY: u32 = 1;
 
+    /// Where in [`word`] the port or chain goes: the second `u16` in
+    /// memory.
+    pub const ARG_SHIFT: u32 = if cfg!(target_endian = "little") {
+        16
+    } else {
+        0
+    };
+
     /// The word native code writes for a verdict or a decider: its `tag`,
-    /// and its port or chain `arg` in the upper half.
+    /// and its port or chain `arg` in the other half.
     pub const fn word(tag: u32, arg: u32) -> u32 {
-        if cfg!(target_endian = "little") {
-            tag | arg << 16
-        } else {
-            tag << 16 | arg
-        }
+        tag << (16 - ARG_SHIFT) | arg << ARG_SHIFT
     }
 
     #[cfg(test)]

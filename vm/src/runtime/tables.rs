@@ -24,7 +24,7 @@
 //! of its register chunks, chunk 0 highest: the order of the chunks, which is
 //! the byte order of the value.
 
-use crate::insn::{MapId, SetId, Value, chunks_for};
+use crate::insn::{MapId, SetId, Value, chunks_for, pack_chunks};
 use crate::operands::key_registers;
 use crate::program::{MapData, MapValue, SetElem, SetKind};
 use arc_swap::ArcSwap;
@@ -267,7 +267,7 @@ impl<D> Snapshot<D> {
         match &self.index {
             Index::Exact(map) => map.get(key).map(f),
             Index::Ranges(ranges) => {
-                let k = pack(key);
+                let k = pack_chunks(key);
                 let i = ranges.partition_point(|(lo, _, _)| *lo <= k);
                 let (_, hi, d) = ranges.get(i.checked_sub(1)?)?;
                 (k <= *hi).then(|| f(d))
@@ -277,7 +277,7 @@ impl<D> Snapshot<D> {
                 let mut at = 0;
                 for (c, w) in comps.iter_mut().zip(layout.widths.iter()) {
                     let n = chunks_for(usize::from(*w));
-                    *c = pack(key.get(at..at + n)?);
+                    *c = pack_chunks(key.get(at..at + n)?);
                     at += n;
                 }
                 let comps = comps.get(..layout.widths.len())?;
@@ -290,7 +290,7 @@ impl<D> Snapshot<D> {
     }
 }
 
-/// Per key component, its low and high bound as [`pack`] numbers.
+/// Per key component, its low and high bound as [`pack_chunks`] numbers.
 type Bounds = Box<[(u128, u128)]>;
 
 #[derive(Debug)]
@@ -465,20 +465,6 @@ pub fn check_map_data(declared: MapData, data: &MapValue) -> Result<(), ElemErro
     }
 }
 
-/// One key component's register chunks as a number, chunk 0 highest.
-#[inline]
-fn pack(chunks: &[u32]) -> u128 {
-    chunks
-        .iter()
-        .enumerate()
-        .fold(0u128, |acc, (i, c)| acc | u128::from(*c) << (96 - 32 * i))
-}
-
-/// One key component's value as [`pack`] sees it in registers.
-fn pack_value(v: &Value) -> u128 {
-    pack(&v.to_chunks())
-}
-
 fn build_index<D: Clone>(
     layout: &KeyLayout,
     merge_overlaps: bool,
@@ -495,7 +481,7 @@ fn build_index<D: Clone>(
         let mut ranges: Vec<(u128, u128, D)> = Vec::with_capacity(elems.len());
         // The map is ordered by low bound, so the ranges come sorted.
         for (e, d) in elems {
-            let (lo, hi) = (pack_value(&e.low[0]), pack_value(&e.high[0]));
+            let (lo, hi) = (e.low[0].packed(), e.high[0].packed());
             match ranges.last_mut() {
                 Some(last) if lo <= last.1 => {
                     if !merge_overlaps {
@@ -515,7 +501,7 @@ fn build_index<D: Clone>(
                 e.low
                     .iter()
                     .zip(&e.high)
-                    .map(|(l, h)| (pack_value(l), pack_value(h)))
+                    .map(|(l, h)| (l.packed(), h.packed()))
                     .collect(),
                 d.clone(),
             )
