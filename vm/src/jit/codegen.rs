@@ -256,6 +256,9 @@ const FRAME: MemFlagsData = MemFlagsData::new().with_notrap();
 /// so Cranelift may drop those whose value is never used.
 const PORT: MemFlagsData = MemFlagsData::new().with_notrap().with_readonly();
 
+/// Loads of the context's fields, which no code writes.
+const CTX: MemFlagsData = MemFlagsData::trusted().with_readonly();
+
 /// Bases and keys once the parse section is done.
 struct Fixed {
     bases: [Place; NUM_BASES],
@@ -1176,10 +1179,11 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// A field of the context. None changes during a run, so the loads are
+    /// `readonly`: Cranelift merges repeated ones (the outcome's address
+    /// before each write of the result) and drops unused ones.
     fn ctx_load(&mut self, ty: Type, offset: usize) -> Value {
-        self.b
-            .ins()
-            .load(ty, MemFlagsData::trusted(), self.ctx, field(offset))
+        self.b.ins().load(ty, CTX, self.ctx, field(offset))
     }
 
     /// Writes `v` at `offset` of the outcome (the context's `out`).
