@@ -83,7 +83,6 @@ enum Call {
     MapLookup,
     VmapLookup,
     Limit,
-    FixChecksum,
     Log,
     Mirror,
     Insert,
@@ -99,7 +98,6 @@ impl Call {
             Call::MapLookup => context::map_lookup as *const u8,
             Call::VmapLookup => context::vmap_lookup as *const u8,
             Call::Limit => context::limit as *const u8,
-            Call::FixChecksum => context::fix_checksum as *const u8,
             Call::Log => context::log as *const u8,
             Call::Mirror => context::mirror as *const u8,
             Call::Insert => context::insert as *const u8,
@@ -116,7 +114,6 @@ impl Call {
             Call::Lookup | Call::MapLookup | Call::Limit => (&[I32], Some(I32)),
             Call::VmapLookup => (&[I32], Some(I64)),
             Call::Remove => (&[I64, I32], None),
-            Call::FixChecksum => (&[I64, I64, I32, I32], None),
             Call::Log => (&[I32, I32, I32], None),
             Call::Mirror => (&[I32], None),
             Call::Insert => (&[I64, I64, I32], None),
@@ -1875,8 +1872,8 @@ impl Translator<'_, '_> {
     }
 
     /// A payload write: bounds and the bytes inline, then each checksum fix
-    /// whose header (and condition) is present, by the runtime from the
-    /// overwritten bytes (left in the scratch).
+    /// whose header (and condition) is present, inline too
+    /// ([`Self::fix_checksum`]).
     fn store(
         &mut self,
         base: BaseId,
@@ -1888,35 +1885,136 @@ impl Translator<'_, '_> {
     ) {
         let start = self.span(base, offset, len, brk);
         let addr = self.b.ins().iadd(self.frame, start);
+        // What the write adds to a checksum's sum, modulo 0xffff, were its
+        // first byte the high byte of a word.
+        let mut delta: Option<Value> = None;
         for (j, w) in chunk_widths(len).enumerate() {
             let at = 4 * j as i32;
             if !fixes.is_empty() {
                 let old = self.load_be(addr, at, w, FRAME);
-                self.scratch_store(old, j);
+                let new = self.reg(src, j);
+                let d = self.chunk_sum_delta(old, new, w);
+                delta = Some(match delta {
+                    Some(sum) => self.b.ins().iadd(sum, d),
+                    None => d,
+                });
             }
             let new = self.reg(src, j);
             self.store_be(new, addr, at, w);
         }
-        let n = self.imm32(len as u32);
+        let Some(delta) = delta else { return };
+        let write = Write {
+            base,
+            offset,
+            len,
+            start,
+        };
         for fix in fixes {
-            let b = self.base(fix.base);
-            let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
-            if let Some((key, value)) = fix.when {
-                // An absent key is no 32-bit value.
-                let k = self.key(key);
-                let is = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(value));
-                ok = self.b.ins().band(ok, is);
-            }
-            let fix_it = self.b.create_block();
-            let after = self.b.create_block();
-            self.b.ins().brif(ok, fix_it, &[], after, &[]);
-            self.enter_sealed(fix_it);
-            let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
-            let zero_means_none = self.imm32(u32::from(fix.zero_means_none));
-            self.call(Call::FixChecksum, &[field, start, n, zero_means_none]);
-            self.b.ins().jump(after, &[]);
-            self.enter_sealed(after);
+            self.fix_checksum(fix, &write, delta);
         }
+    }
+
+    /// Chunk `j`'s part of a write's checksum delta: the chunk, `w` bytes
+    /// that held `old` and now hold `new` (both `i32`), changes the sum of
+    /// the 16-bit words it lies in by `(new - old) << 8 * (4 - w)` modulo
+    /// 0xffff when its first byte is the high byte of a word (`2^16` is 1
+    /// modulo 0xffff, so a 32-bit number is congruent to the sum of its two
+    /// halves). An `i64`, possibly negative.
+    fn chunk_sum_delta(&mut self, old: Value, new: Value, w: usize) -> Value {
+        // Only the chunk's low `w` bytes are written.
+        let new = match w {
+            4 => new,
+            _ => self.b.ins().band_imm_u(new, (1i64 << (8 * w)) - 1),
+        };
+        let old = self.b.ins().uextend(types::I64, old);
+        let new = self.b.ins().uextend(types::I64, new);
+        let d = self.b.ins().isub(new, old);
+        self.b.ins().ishl_imm_u(d, 8 * (4 - w) as i64)
+    }
+
+    /// Fixes the checksum of `fix` after `write`, whose sum delta is
+    /// `delta` ([`Self::chunk_sum_delta`]): `checksum::update`'s result,
+    /// computed without a call. That function adds to `!checksum` the
+    /// difference of each written byte as a word of its own (the byte high
+    /// when it sits an even distance from the field); the sum here is
+    /// congruent to its sum modulo 0xffff and also positive, so folding
+    /// both gives the same number in `1..=0xffff`.
+    fn fix_checksum(&mut self, fix: &ChecksumFix, write: &Write, delta: Value) {
+        // A write over the field itself sets the checksum: no fix. When
+        // both are at one base, known now.
+        let same_base = fix.base == write.base;
+        let (lo, hi) = (
+            u32::from(write.offset),
+            u32::from(write.offset) + write.len as u32,
+        );
+        if same_base && lo < u32::from(fix.offset) + 2 && u32::from(fix.offset) < hi {
+            return;
+        }
+        let b = self.base(fix.base);
+        let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
+        if let Some((key, value)) = fix.when {
+            // An absent key is no 32-bit value.
+            let k = self.key(key);
+            let is = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(value));
+            ok = self.b.ins().band(ok, is);
+        }
+        let after = self.b.create_block();
+        self.guard(ok, after);
+        let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
+        let end = self.b.ins().iadd_imm_u(field, 2);
+        let inside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
+        self.guard(inside, after);
+        let shift = if same_base {
+            let odd = (write.offset ^ fix.offset) & 1;
+            self.b.ins().iconst(types::I64, i64::from(odd * 8))
+        } else {
+            let write_end = self.b.ins().iadd_imm_u(write.start, write.len as i64);
+            let before = self.b.ins().icmp(IntCC::UnsignedLessThan, write.start, end);
+            let after_start = self.b.ins().icmp(IntCC::UnsignedLessThan, field, write_end);
+            let overlap = self.b.ins().band(before, after_start);
+            self.guard_unless(overlap, true, after);
+            let odd = self.b.ins().bxor(write.start, field);
+            let odd = self.b.ins().band_imm_u(odd, 1);
+            self.b.ins().ishl_imm_u(odd, 3)
+        };
+        let addr = self.b.ins().iadd(self.frame, field);
+        let checksum = self.load_be(addr, 0, 2, FRAME);
+        if fix.zero_means_none {
+            let none = self.b.ins().icmp_imm_u(IntCC::Equal, checksum, 0);
+            self.guard_unless(none, true, after);
+        }
+        // An odd distance swaps each byte's half: times 2^8. The bias, a
+        // multiple of 0xffff above any delta of 16 bytes (|delta| < 2^34),
+        // keeps the sum positive; it stays below 2^45.
+        let biased = self.b.ins().iadd_imm_u(delta, 0xffff << 20);
+        let moved = self.b.ins().ishl(biased, shift);
+        let complement = self.b.ins().bxor_imm_u(checksum, 0xffff);
+        let complement = self.b.ins().uextend(types::I64, complement);
+        let mut sum = self.b.ins().iadd(moved, complement);
+        // Fold to 16 bits with end-around carry: 32 then 16 bits (2^32 and
+        // 2^16 are 1 modulo 0xffff), until at most 0xffff.
+        let low = self.b.ins().band_imm_u(sum, 0xffff_ffff);
+        let high = self.b.ins().ushr_imm_u(sum, 32);
+        sum = self.b.ins().iadd(low, high);
+        for _ in 0..3 {
+            let low = self.b.ins().band_imm_u(sum, 0xffff);
+            let high = self.b.ins().ushr_imm_u(sum, 16);
+            sum = self.b.ins().iadd(low, high);
+        }
+        let sum = self.b.ins().ireduce(types::I32, sum);
+        let mut out = self.b.ins().bxor_imm_u(sum, 0xffff);
+        if fix.zero_means_none {
+            // A computed 0 is sent as 0xffff (0 means "none").
+            let zero = self.b.ins().icmp_imm_u(IntCC::Equal, out, 0);
+            let ones = self.imm32(0xffff);
+            out = self.b.ins().select(zero, ones, out);
+        }
+        self.store_be(out, addr, 0, 2);
+        self.b.ins().jump(after, &[]);
+        self.enter_sealed(after);
     }
 
     /// Writes the `width`-byte big-endian number `v` (an `i32`) at `addr +
@@ -1942,6 +2040,18 @@ impl Translator<'_, '_> {
             }
         }
     }
+}
+
+/// A payload write, as the checksum fixes after it see it.
+struct Write {
+    /// The base it wrote at.
+    base: BaseId,
+    /// Its offset from the base.
+    offset: u16,
+    /// Its length in bytes.
+    len: usize,
+    /// Its frame offset (`base + offset`).
+    start: Value,
 }
 
 /// Whether `rule` can enter another chain (a jump, a goto, or a verdict map,

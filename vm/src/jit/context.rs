@@ -6,9 +6,9 @@
 //! decider and the mark straight into the run's [`Outcome`] ([`result`]),
 //! beside the registers' scratch space. Everything that touches
 //! a runtime object other than a counter (set and map lookups, rate limits,
-//! checksum fixes, mirrors, VLAN edits, logs, trace events) is a call to
-//! one of the `extern "C"` functions here (payload writes themselves are
-//! inline), which do
+//! mirrors, VLAN edits, logs, trace events) is a call to one of the
+//! `extern "C"` functions here (payload writes and their checksum fixes
+//! are inline), which do
 //! exactly what the interpreter does for the same instruction, with the same
 //! runtime objects: statistics and table contents are the same whichever
 //! engine ran.
@@ -18,7 +18,6 @@
 //! that is in progress, which is the only way generated code gets one. None
 //! of them panics (a panic cannot unwind through native frames).
 
-use crate::checksum;
 use crate::insn::{
     ChainId, CounterId, LimitId, MAX_VALUE_BYTES, MapId, NUM_REGS, PortId, SetId, Verdict,
 };
@@ -113,9 +112,8 @@ impl Context {
 }
 
 /// Working memory of native code's runtime calls: register chunks passed
-/// to and from the runtime functions (lookup keys, map values, the bytes a
-/// payload write overwrote), and the table snapshots lookups keep for the
-/// next run. Every call's register chunks are written before the call reads
+/// to and from the runtime functions (lookup keys, map values), and the
+/// table snapshots lookups keep for the next run. Every call's register chunks are written before the call reads
 /// them. It lives in the [`Outcome`], which a thread reuses from packet to
 /// packet, so that a run does not have to set it up and the snapshots last.
 #[repr(C)]
@@ -140,23 +138,6 @@ impl Eq for Scratch {}
 impl std::fmt::Debug for Scratch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Scratch")
-    }
-}
-
-impl Scratch {
-    /// The `len`-byte value in `regs` as bytes.
-    fn bytes(&self, len: usize) -> [u8; MAX_VALUE_BYTES] {
-        let mut bytes = [0u8; MAX_VALUE_BYTES];
-        let len = len.min(MAX_VALUE_BYTES);
-        // Chunk `j` holds the value's bytes 4j.. in its low `w` bytes, most
-        // significant first (a byte loop: these are a few bytes, and a copy
-        // of a run-time length is a call to `memcpy`).
-        for (i, b) in bytes[..len].iter_mut().enumerate() {
-            let (j, k) = (i / 4, i % 4);
-            let w = (len - 4 * j).min(4);
-            *b = (self.regs[j] >> (8 * (w - 1 - k))) as u8;
-        }
-        bytes
     }
 }
 
@@ -407,32 +388,6 @@ pub(crate) extern "C" fn limit(ctx: *mut Context, limit: u32) -> u32 {
     instance
         .limiter(LimitId(limit as u16))
         .is_some_and(|l| l.admit(ctx.len as usize, instance.clock().now_ns())) as u32
-}
-
-/// Fixes the checksum at `field` for the payload write of `len` bytes at
-/// `start` that native code just made, whose overwritten bytes are in the
-/// scratch.
-pub(crate) extern "C" fn fix_checksum(
-    ctx: *mut Context,
-    field: u64,
-    start: u64,
-    len: u32,
-    zero_means_none: u32,
-) {
-    // SAFETY: as in `lookup`.
-    let ctx = unsafe { &mut *ctx };
-    let len = (len as usize).min(MAX_VALUE_BYTES);
-    // SAFETY: as in `lookup`.
-    let old = unsafe { ctx.scratch() }.bytes(len);
-    // SAFETY: as in `Context::frame`.
-    let frame = unsafe { ctx.frame() };
-    checksum::update(
-        frame,
-        field as usize,
-        start as usize,
-        &old[..len],
-        zero_means_none != 0,
-    );
 }
 
 /// Records a `log` statement of rule `rule`, instruction `insn`.
