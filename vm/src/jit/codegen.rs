@@ -34,7 +34,7 @@
 //! - compares, ranges and inline lists compare the value packed into one
 //!   32-, 64- or 128-bit integer, whose unsigned order is the byte order of
 //!   the value; counters are two atomic adds on the runtime's counter;
-//!   payload writes are inline; the rest (checksum fixes included) calls
+//!   payload writes and their checksum fixes are inline; the rest calls
 //!   the functions of [`super::context`].
 
 use super::JitError;
@@ -253,7 +253,10 @@ const FRAME: MemFlagsData = MemFlagsData::new().with_notrap();
 /// so Cranelift may drop those whose value is never used.
 const PORT: MemFlagsData = MemFlagsData::new().with_notrap().with_readonly();
 
-/// Loads of the context's fields, which no code writes.
+/// Loads of the context's fields, which no code writes. (Not `can_move`:
+/// merged and hoisted, the loads of the input port's id and the outcome's
+/// address make values live through the whole program, and the code is
+/// slower for the registers they take.)
 const CTX: MemFlagsData = MemFlagsData::trusted().with_readonly();
 
 /// Bases and keys once the parse section is done.
@@ -1177,8 +1180,7 @@ impl Translator<'_, '_> {
     }
 
     /// A field of the context. None changes during a run, so the loads are
-    /// `readonly`: Cranelift merges repeated ones (the outcome's address
-    /// before each write of the result) and drops unused ones.
+    /// `readonly`: Cranelift drops unused ones.
     fn ctx_load(&mut self, ty: Type, offset: usize) -> Value {
         self.b.ins().load(ty, CTX, self.ctx, field(offset))
     }
@@ -1914,8 +1916,8 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Chunk `j`'s part of a write's checksum delta: the chunk, `w` bytes
-    /// that held `old` and now hold `new` (both `i32`), changes the sum of
+    /// A chunk's part of a write's checksum delta: a chunk of `w` bytes
+    /// that held `old` and now hold `new` (both `i32`) changes the sum of
     /// the 16-bit words it lies in by `(new - old) << 8 * (4 - w)` modulo
     /// 0xffff when its first byte is the high byte of a word (`2^16` is 1
     /// modulo 0xffff, so a 32-bit number is congruent to the sum of its two
