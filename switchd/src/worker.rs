@@ -101,7 +101,7 @@ impl<C: Classifier> Forwarder<C> {
         classifier.classify(frame, input, outcome);
         for m in &outcome.mirrors {
             if let Some(p) = classifier.port(m.port).and_then(|p| tx.get_mut(p.index())) {
-                p.push(outcome.mirror_frame(m));
+                p.push_with(|b| outcome.write_mirror(m, frame, b));
             }
         }
         let out: &[u8] = if outcome.edits.is_empty() {

@@ -181,7 +181,8 @@ impl Classifier for ByLastByte {
             3 => out.verdict = Final::Flood,
             4 if frame.len() > 14 => {
                 // dup to 3, then rewrite a byte and push a VLAN tag, fwd to 1.
-                out.push_mirror(PortId(3), frame);
+                out.push_mirror(PortId(3));
+                out.freeze_mirrors(frame);
                 frame[14] = 0x99;
                 let mut bytes = [0; vm::MAX_VALUE_BYTES];
                 bytes[..4].copy_from_slice(&[0x81, 0x00, 0x00, 0x07]);

@@ -342,7 +342,7 @@ impl<T: Tracer> Machine<'_, T> {
                     true
                 }
                 Insn::Mirror { port } => {
-                    self.out.push_mirror(*port, self.frame);
+                    self.out.push_mirror(*port);
                     true
                 }
                 Insn::Insert {
@@ -561,6 +561,7 @@ impl<T: Tracer> Machine<'_, T> {
         if !self.get_bytes(src, len, &mut new) {
             return false;
         }
+        self.out.freeze_mirrors(self.frame);
         let mut old = [0u8; MAX_VALUE_BYTES];
         old[..len].copy_from_slice(&self.frame[r.clone()]);
         self.frame[r.clone()].copy_from_slice(&new[..len]);

@@ -67,13 +67,20 @@ pub enum Edit {
     },
 }
 
-/// A copy of the frame to send out of a port besides the verdict.
+/// A copy of the frame to send out of a port besides the verdict: the
+/// frame as it was when the `dup` ran, with the edits made before it.
+///
+/// The copy is taken lazily: until something changes the frame's bytes in
+/// place ([`Outcome::freeze_mirrors`]), the frame itself holds them, and
+/// [`Outcome::write_mirror`] writes them straight to where they are sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Mirror {
     /// The port to send the copy out of.
     pub port: PortId,
-    start: usize,
-    len: usize,
+    /// How many of the outcome's edits ran before the copy.
+    edits: usize,
+    /// Where the copy's bytes are in the outcome, once taken.
+    taken: Option<(usize, usize)>,
 }
 
 /// A `log` statement that ran: the position of its instruction.
@@ -104,7 +111,11 @@ pub struct Outcome {
     pub edits: Vec<Edit>,
     /// `log` statements that ran, in order.
     pub logs: Vec<LogRef>,
+    /// The bytes of the mirrors taken by [`Outcome::freeze_mirrors`].
     mirror_bytes: Vec<u8>,
+    /// Whether a mirror still refers to the frame (written by the JIT's
+    /// code, which checks it before a payload write).
+    pub(crate) untaken_mirrors: bool,
     /// Working memory of the JIT's runtime calls, kept from run to run.
     pub(crate) scratch: crate::jit::Scratch,
 }
@@ -126,6 +137,7 @@ impl Outcome {
             edits: Vec::new(),
             logs: Vec::new(),
             mirror_bytes: Vec::new(),
+            untaken_mirrors: false,
             scratch: Default::default(),
         }
     }
@@ -142,22 +154,49 @@ impl Outcome {
             self.edits.clear();
             self.logs.clear();
             self.mirror_bytes.clear();
+            self.untaken_mirrors = false;
         }
     }
 
-    /// Records a mirror to `port` of `frame` with the edits made so far.
-    pub fn push_mirror(&mut self, port: PortId, frame: &[u8]) {
-        let start = self.mirror_bytes.len();
-        apply_edits(frame, &self.edits, &mut self.mirror_bytes);
-        let len = self.mirror_bytes.len() - start;
-        self.mirrors.push(Mirror { port, start, len });
+    /// Records a mirror to `port` of the frame, with the edits made so far.
+    /// Whoever then changes the frame's bytes in place calls
+    /// [`Outcome::freeze_mirrors`] first.
+    pub fn push_mirror(&mut self, port: PortId) {
+        self.mirrors.push(Mirror {
+            port,
+            edits: self.edits.len(),
+            taken: None,
+        });
+        self.untaken_mirrors = true;
     }
 
-    /// The bytes of a mirrored copy, edits applied.
-    pub fn mirror_frame(&self, mirror: &Mirror) -> &[u8] {
-        self.mirror_bytes
-            .get(mirror.start..mirror.start + mirror.len)
-            .unwrap_or(&[])
+    /// Takes the copies of `frame` that mirrors still refer to: to call
+    /// before changing the frame's bytes in place (a payload write).
+    pub fn freeze_mirrors(&mut self, frame: &[u8]) {
+        if !self.untaken_mirrors {
+            return;
+        }
+        for m in self.mirrors.iter_mut().filter(|m| m.taken.is_none()) {
+            let start = self.mirror_bytes.len();
+            apply_edits(frame, &self.edits[..m.edits], &mut self.mirror_bytes);
+            m.taken = Some((start, self.mirror_bytes.len() - start));
+        }
+        self.untaken_mirrors = false;
+    }
+
+    /// Appends to `out` the bytes of `mirror`, a mirror of this outcome,
+    /// whose run left the frame as `frame`.
+    pub fn write_mirror(&self, mirror: &Mirror, frame: &[u8], out: &mut Vec<u8>) {
+        match mirror.taken {
+            Some((start, len)) => {
+                out.extend_from_slice(self.mirror_bytes.get(start..start + len).unwrap_or(&[]))
+            }
+            None => apply_edits(
+                frame,
+                &self.edits[..mirror.edits.min(self.edits.len())],
+                out,
+            ),
+        }
     }
 
     /// The rule that decided, if a rule did.

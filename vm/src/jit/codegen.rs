@@ -85,6 +85,7 @@ enum Call {
     Limit,
     Log,
     Mirror,
+    FreezeMirrors,
     Insert,
     Remove,
     GroupLookup,
@@ -100,6 +101,7 @@ impl Call {
             Call::Limit => context::limit as *const u8,
             Call::Log => context::log as *const u8,
             Call::Mirror => context::mirror as *const u8,
+            Call::FreezeMirrors => context::freeze_mirrors as *const u8,
             Call::Insert => context::insert as *const u8,
             Call::Remove => context::remove as *const u8,
             Call::GroupLookup => groups::lookup as *const u8,
@@ -116,6 +118,7 @@ impl Call {
             Call::Remove => (&[I64, I32], None),
             Call::Log => (&[I32, I32, I32], None),
             Call::Mirror => (&[I32], None),
+            Call::FreezeMirrors => (&[], None),
             Call::Insert => (&[I64, I64, I32], None),
             Call::GroupLookup => (&[I64], Some(I32)),
         }
@@ -172,11 +175,18 @@ pub(super) fn translate(
     let keys: [Variable; NUM_KEYS] = std::array::from_fn(|_| var(&mut b, types::I64, KEY_ABSENT));
     let program = instance.program().program();
     let entries = instance.program().entry_order().to_vec();
+    let mirrors = program
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .flat_map(|r| &r.insns)
+        .any(|i| matches!(i, Insn::Mirror { .. }));
     let mut t = Translator {
         b,
         program,
         instance,
         traced,
+        mirrors,
         ctx,
         frame,
         len,
@@ -279,6 +289,9 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
+    /// Whether the program mirrors frames: its payload writes first take
+    /// the copies that mirrors still refer to.
+    mirrors: bool,
     /// The context pointer, the frame's address and length: the only
     /// values live through the whole program besides bases and keys (the
     /// mark, the input port and the return stack's state are in memory,
@@ -1886,6 +1899,17 @@ impl Translator<'_, '_> {
         brk: Block,
     ) {
         let start = self.span(base, offset, len, brk);
+        if self.mirrors {
+            // Mirrors that still refer to the frame take their copies first.
+            let untaken = self.out_load(types::I8, offset_of!(Outcome, untaken_mirrors));
+            let freeze = self.b.create_block();
+            let write = self.b.create_block();
+            self.b.ins().brif(untaken, freeze, &[], write, &[]);
+            self.enter_sealed(freeze);
+            self.call(Call::FreezeMirrors, &[]);
+            self.b.ins().jump(write, &[]);
+            self.enter_sealed(write);
+        }
         let addr = self.b.ins().iadd(self.frame, start);
         // What the write adds to a checksum's sum, modulo 0xffff, were its
         // first byte the high byte of a word.

@@ -403,13 +403,21 @@ pub(crate) extern "C" fn log(ctx: *mut Context, chain: u32, rule: u32, insn: u32
 
 /// Records a copy of the frame, edits so far applied, for port `port`.
 pub(crate) extern "C" fn mirror(ctx: *mut Context, port: u32) {
+    // SAFETY: as in `log`.
+    let out = unsafe { &mut *(*ctx).out };
+    out.push_mirror(PortId(port as u16));
+}
+
+/// Takes the copies of the frame that mirrors still refer to, before native
+/// code writes the frame.
+pub(crate) extern "C" fn freeze_mirrors(ctx: *mut Context) {
     // SAFETY: as in `lookup`.
     let ctx = unsafe { &mut *ctx };
     // SAFETY: as in `log`.
     let out = unsafe { &mut *ctx.out };
     // SAFETY: as in `Context::frame`.
     let frame = unsafe { ctx.frame() };
-    out.push_mirror(PortId(port as u16), frame);
+    out.freeze_mirrors(frame);
 }
 
 /// Records the insertion of `len` bytes from `bytes` at `at` (native code

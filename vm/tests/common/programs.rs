@@ -573,7 +573,11 @@ pub fn run_frames(program: vm::Verified, g: &mut Gen) {
             let mirrors: Vec<Vec<u8>> = out
                 .mirrors
                 .iter()
-                .map(|m| out.mirror_frame(m).to_vec())
+                .map(|m| {
+                    let mut copy = Vec::new();
+                    out.write_mirror(m, &bytes, &mut copy);
+                    copy
+                })
                 .collect();
             (out, bytes, sent, mirrors, log)
         };

@@ -1248,43 +1248,57 @@ pub fn checksum_fixes_apply_when_their_key_matches<E: Engine>(e: &E) {
 }
 
 pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
-    let mut p = matcher(vec![
-        Insn::Mirror { port: PortId(0) },
-        Insn::Insert {
-            base: BaseId(0),
-            offset: 2,
-            bytes: v(&[0xaa, 0xbb]),
-        },
-        Insn::Mirror { port: PortId(1) },
-        Insn::Remove {
-            base: BaseId(0),
-            offset: 4,
-            len: 2,
-        },
-        imm(0, &[0x77]),
-        Insn::Store {
-            base: BaseId(0),
-            offset: 0,
-            len: 1,
-            src: Reg(0),
-            checksums: vec![],
-        },
-    ]);
-    p.ports = vec!["m0".into(), "m1".into()];
-    let i = instance(p);
-    let mut frame = vec![0, 1, 2, 3, 4, 5, 6];
-    let out = run_mut(e, &i, &mut frame, 0);
-    assert_eq!(out.verdict, Final::Accept);
-    let mut sent = Vec::new();
-    apply_edits(&frame, &out.edits, &mut sent);
-    assert_eq!(sent, [0x77, 1, 0xaa, 0xbb, 2, 3, 6]);
-    assert_eq!(out.mirrors.len(), 2);
-    assert_eq!(out.mirror_frame(&out.mirrors[0]), &[0, 1, 2, 3, 4, 5, 6]);
-    assert_eq!(
-        out.mirror_frame(&out.mirrors[1]),
-        &[0, 1, 0xaa, 0xbb, 2, 3, 4, 5, 6]
-    );
-    assert_eq!(out.mirrors[1].port, PortId(1));
+    // Two mirrors around an insertion, a removal, then (with `write`) a
+    // payload write: a mirror's copy has the edits before it and never the
+    // write after it, whether it was taken before the write or is still the
+    // frame.
+    for write in [true, false] {
+        let mut insns = vec![
+            Insn::Mirror { port: PortId(0) },
+            Insn::Insert {
+                base: BaseId(0),
+                offset: 2,
+                bytes: v(&[0xaa, 0xbb]),
+            },
+            Insn::Mirror { port: PortId(1) },
+            Insn::Remove {
+                base: BaseId(0),
+                offset: 4,
+                len: 2,
+            },
+        ];
+        if write {
+            insns.extend([
+                imm(0, &[0x77]),
+                Insn::Store {
+                    base: BaseId(0),
+                    offset: 0,
+                    len: 1,
+                    src: Reg(0),
+                    checksums: vec![],
+                },
+            ]);
+        }
+        let mut p = matcher(insns);
+        p.ports = vec!["m0".into(), "m1".into()];
+        let i = instance(p);
+        let mut frame = vec![0, 1, 2, 3, 4, 5, 6];
+        let out = run_mut(e, &i, &mut frame, 0);
+        assert_eq!(out.verdict, Final::Accept);
+        let mut sent = Vec::new();
+        apply_edits(&frame, &out.edits, &mut sent);
+        let first = if write { 0x77 } else { 0 };
+        assert_eq!(sent, [first, 1, 0xaa, 0xbb, 2, 3, 6]);
+        assert_eq!(out.mirrors.len(), 2);
+        let copy = |m| {
+            let mut copy = Vec::new();
+            out.write_mirror(m, &frame, &mut copy);
+            copy
+        };
+        assert_eq!(copy(&out.mirrors[0]), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(copy(&out.mirrors[1]), [0, 1, 0xaa, 0xbb, 2, 3, 4, 5, 6]);
+        assert_eq!(out.mirrors[1].port, PortId(1));
+    }
     // Insert at the very end is allowed, past it breaks; remove past it breaks.
     let i = instance(matcher(vec![Insn::Insert {
         base: BaseId(0),
