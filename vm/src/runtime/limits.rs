@@ -18,6 +18,10 @@ use std::sync::Mutex;
 #[derive(Debug)]
 pub struct Limiter {
     decl: LimitDecl,
+    /// `per_ns`, at least 1: a token's worth of `Bucket::level`.
+    token: u128,
+    /// The most `Bucket::level` can be: one period's tokens and the burst.
+    capacity: u128,
     state: Mutex<Bucket>,
 }
 
@@ -32,12 +36,14 @@ struct Bucket {
 impl Limiter {
     /// A full bucket for `decl`, as of time `now_ns`.
     pub fn new(decl: &LimitDecl, now_ns: u64) -> Limiter {
-        let decl = decl.clone();
-        let level = Limiter::capacity(&decl);
+        let token = u128::from(decl.per_ns.max(1));
+        let capacity = (u128::from(decl.rate) + u128::from(decl.burst)).saturating_mul(token);
         Limiter {
-            decl,
+            decl: decl.clone(),
+            token,
+            capacity,
             state: Mutex::new(Bucket {
-                level,
+                level: capacity,
                 last_ns: now_ns,
             }),
         }
@@ -48,30 +54,22 @@ impl Limiter {
         &self.decl
     }
 
-    fn capacity(decl: &LimitDecl) -> u128 {
-        (u128::from(decl.rate) + u128::from(decl.burst)) * u128::from(decl.per_ns.max(1))
-    }
-
     /// Decides for one packet of `len` bytes at time `now_ns`: true when the
     /// rule goes on (within the rate, or over it for an `over` limiter).
     pub fn admit(&self, len: usize, now_ns: u64) -> bool {
-        let per_ns = u128::from(self.decl.per_ns.max(1));
-        let tokens = match self.decl.unit {
-            LimitUnit::Packets => 1,
-            LimitUnit::Bytes => len as u128,
+        let cost = match self.decl.unit {
+            LimitUnit::Packets => self.token,
+            LimitUnit::Bytes => (len as u128).saturating_mul(self.token),
         };
-        let cost = tokens * per_ns;
         let within = {
             // A poisoned lock only means another thread panicked between two
             // arithmetic operations; the bucket is still a valid state.
             let mut b = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let elapsed = u128::from(now_ns.saturating_sub(b.last_ns));
             b.last_ns = b.last_ns.max(now_ns);
-            let refill = elapsed.saturating_mul(u128::from(self.decl.rate));
-            b.level = b
-                .level
-                .saturating_add(refill)
-                .min(Limiter::capacity(&self.decl));
+            // At most (2^64 - 1)^2: no overflow.
+            let refill = elapsed * u128::from(self.decl.rate);
+            b.level = b.level.saturating_add(refill).min(self.capacity);
             if b.level >= cost {
                 b.level -= cost;
                 true
