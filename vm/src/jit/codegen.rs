@@ -42,7 +42,7 @@ use super::context::{self, Context, PARSE_CHAIN, Scratch, result, verdict_code};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
-    NUM_KEYS, NUM_REGS, Operand, Reg, ShiftDir, Value as Const, Verdict, chunks_for,
+    NUM_KEYS, NUM_REGS, Operand, Reg, SetId, ShiftDir, Value as Const, Verdict, chunks_for,
 };
 use crate::outcome::Outcome;
 use crate::packet::InputPort;
@@ -813,28 +813,30 @@ impl Translator<'_, '_> {
             }
             Insn::Lookup { src, set, negate } => {
                 let table = self.instance.set(*set);
+                let regs = table.map_or(0, |s| s.layout().regs());
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
-                let (table, set) = (table, *set);
-                let found = self.with_inline_elements(
-                    table.map(|t| (t.version(), t.layout().widths())),
-                    inline,
-                    *src,
-                    &[types::I8],
-                    |t, hits| {
-                        let mut inside = t.b.ins().iconst(types::I8, 0);
-                        for (hit, ()) in hits {
-                            inside = t.b.ins().bor(inside, hit);
+                let found = match (table, inline) {
+                    (Some(t), Some((compiled, elems))) => {
+                        // While the set is as compiled, its elements are
+                        // compares; after a change, a lookup.
+                        let slow = self.unless_changed(t.version(), compiled);
+                        let done = self.b.create_block();
+                        let mut inside = self.b.ins().iconst(types::I8, 0);
+                        for (elem, ()) in elems {
+                            let hit = self.elem_holds(*src, t.layout().widths(), &elem);
+                            inside = self.b.ins().bor(inside, hit);
                         }
-                        vec![inside]
-                    },
-                    |t| {
-                        let regs = table.map_or(0, |s| s.layout().regs());
-                        t.store_scratch(*src, regs);
-                        let found = t.call_id(Call::Lookup, u32::from(set.0));
-                        vec![t.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0)]
-                    },
-                );
-                self.guard_unless(found[0], *negate, brk);
+                        self.b.ins().jump(done, &[BlockArg::Value(inside)]);
+                        self.enter_sealed(slow);
+                        let found = self.set_lookup(*set, *src, regs);
+                        self.b.ins().jump(done, &[BlockArg::Value(found)]);
+                        let found = self.b.append_block_param(done, types::I8);
+                        self.enter_sealed(done);
+                        found
+                    }
+                    _ => self.set_lookup(*set, *src, regs),
+                };
+                self.guard_unless(found, *negate, brk);
             }
             Insn::MapLookup { src, map, dst } => {
                 let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
@@ -853,37 +855,33 @@ impl Translator<'_, '_> {
             Insn::VmapLookup { src, map } => {
                 let table = self.instance.map(*map);
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
-                let map = *map;
-                let found = self.with_inline_elements(
-                    table.map(|t| (t.version(), t.layout().widths())),
-                    inline,
-                    *src,
-                    &[types::I32, types::I32],
-                    |t, hits| {
-                        let mut code = t.imm32(0);
-                        let mut arg = t.imm32(0);
-                        // Map elements never overlap: at most one hits.
-                        for (hit, data) in hits {
-                            if let MapValue::Verdict(v) = data {
-                                let (c, a) = context::encode(v);
-                                let (c, a) = (t.imm32(c), t.imm32(a));
-                                code = t.b.ins().select(hit, c, code);
-                                arg = t.b.ins().select(hit, a, arg);
+                if let (Some(t), Some((compiled, elems))) = (table, inline) {
+                    // While the map is as compiled, each element's verdict
+                    // is known now: a branch to it, no dispatch. Elements
+                    // never overlap, so the first hit is the only one.
+                    let slow = self.unless_changed(t.version(), compiled);
+                    for (elem, data) in elems {
+                        let hit = self.elem_holds(*src, t.layout().widths(), &elem);
+                        let (taken, next) = (self.b.create_block(), self.b.create_block());
+                        self.b.ins().brif(hit, taken, &[], next, &[]);
+                        self.enter_sealed(taken);
+                        match data {
+                            MapValue::Verdict(v) => self.static_verdict(v, at),
+                            MapValue::Value(_) => {
+                                self.b.ins().jump(brk, &[]);
                             }
                         }
-                        vec![code, arg]
-                    },
-                    |t| {
-                        let regs = table.map_or(0, |m| m.layout().regs());
-                        t.store_scratch(*src, regs);
-                        let found = t.call_id(Call::VmapLookup, u32::from(map.0));
-                        let code = t.b.ins().ireduce(types::I32, found);
-                        let arg = t.b.ins().ushr_imm_u(found, 32);
-                        let arg = t.b.ins().ireduce(types::I32, arg);
-                        vec![code, arg]
-                    },
-                );
-                let (code, arg) = (found[0], found[1]);
+                        self.enter_sealed(next);
+                    }
+                    self.b.ins().jump(brk, &[]);
+                    self.enter_sealed(slow);
+                }
+                let regs = table.map_or(0, |m| m.layout().regs());
+                self.store_scratch(*src, regs);
+                let found = self.call_id(Call::VmapLookup, u32::from(map.0));
+                let code = self.b.ins().ireduce(types::I32, found);
+                let arg = self.b.ins().ushr_imm_u(found, 32);
+                let arg = self.b.ins().ireduce(types::I32, arg);
                 self.guard(code, brk);
                 let rule = self.imm32(at.rule as u32);
                 self.dynamic_verdict(code, arg, at, rule);
@@ -1100,30 +1098,19 @@ struct Here {
 
 /// Building blocks of the translation.
 impl Translator<'_, '_> {
-    /// A lookup in a runtime table, with the table's elements compiled in
-    /// when it was small (`inline`: its version and elements): while the
-    /// table's version is still that one, `inlined` combines, per
-    /// element, whether the key in registers from `src` lies in it (and the
-    /// element's data); after a change, `called` looks up at run time. Both
-    /// give values of `types`; returns the values of whichever ran.
-    #[allow(clippy::too_many_arguments, reason = "the two ways of one lookup")]
-    fn with_inline_elements<D>(
-        &mut self,
-        table: Option<(&AtomicU64, &[u8])>,
-        inline: Option<(u64, Vec<(SetElem, D)>)>,
-        src: Reg,
-        types: &[Type],
-        inlined: impl FnOnce(&mut Self, Vec<(Value, D)>) -> Vec<Value>,
-        called: impl FnOnce(&mut Self) -> Vec<Value>,
-    ) -> Vec<Value> {
-        let (Some((version, widths)), Some((compiled, elems))) = (table, inline) else {
-            return called(self);
-        };
-        let (fast, slow, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
+    /// Whether the key in `regs` registers from `src` is in set `set`,
+    /// looked up by the runtime (an `i8`).
+    fn set_lookup(&mut self, set: SetId, src: Reg, regs: usize) -> Value {
+        self.store_scratch(src, regs);
+        let found = self.call_id(Call::Lookup, u32::from(set.0));
+        self.b.ins().icmp_imm_u(IntCC::NotEqual, found, 0)
+    }
+
+    /// Goes on (in a new block) while a table's `version` is still
+    /// `compiled`, the version whose elements the code holds; returns the
+    /// block a change leads to, for the caller to fill.
+    fn unless_changed(&mut self, version: &AtomicU64, compiled: u64) -> Block {
+        let (same, changed) = (self.b.create_block(), self.b.create_block());
         let address = self
             .b
             .ins()
@@ -1134,25 +1121,10 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), address, 0);
-        let same = self.b.ins().icmp_imm_u(IntCC::Equal, now, compiled as i64);
-        self.b.ins().brif(same, fast, &[], slow, &[]);
-        self.enter_sealed(fast);
-        let hits = elems
-            .into_iter()
-            .map(|(elem, data)| (self.elem_holds(src, widths, &elem), data))
-            .collect();
-        let values = inlined(self, hits);
-        let args: Vec<BlockArg> = values.into_iter().map(BlockArg::Value).collect();
-        self.b.ins().jump(done, &args);
-        self.enter_sealed(slow);
-        let values = called(self);
-        let args: Vec<BlockArg> = values.into_iter().map(BlockArg::Value).collect();
-        self.b.ins().jump(done, &args);
-        for ty in types {
-            self.b.append_block_param(done, *ty);
-        }
-        self.enter_sealed(done);
-        self.b.block_params(done).to_vec()
+        let unchanged = self.b.ins().icmp_imm_u(IntCC::Equal, now, compiled as i64);
+        self.b.ins().brif(unchanged, same, &[], changed, &[]);
+        self.enter_sealed(same);
+        changed
     }
 
     /// Whether the key in registers from `src`, of components `widths`
