@@ -9,10 +9,10 @@
 //!
 //! Token levels are kept multiplied by `per_ns` so that refills are exact
 //! integer arithmetic whatever the rate. The state sits in a tiny critical
-//! section (a mutex held for a few arithmetic operations).
+//! section (a spin lock held for a few arithmetic operations).
 
+use super::spin_lock::SpinLock;
 use crate::program::{LimitDecl, LimitUnit};
-use std::sync::Mutex;
 
 /// A token bucket shared by the threads running a program.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct Limiter {
     token: u128,
     /// The most `Bucket::level` can be: one period's tokens and the burst.
     capacity: u128,
-    state: Mutex<Bucket>,
+    state: SpinLock<Bucket>,
 }
 
 #[derive(Debug)]
@@ -42,7 +42,7 @@ impl Limiter {
             decl: decl.clone(),
             token,
             capacity,
-            state: Mutex::new(Bucket {
+            state: SpinLock::new(Bucket {
                 level: capacity,
                 last_ns: now_ns,
             }),
@@ -61,10 +61,7 @@ impl Limiter {
             LimitUnit::Packets => self.token,
             LimitUnit::Bytes => (len as u128).saturating_mul(self.token),
         };
-        let within = {
-            // A poisoned lock only means another thread panicked between two
-            // arithmetic operations; the bucket is still a valid state.
-            let mut b = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let within = self.state.with(|b| {
             let elapsed = u128::from(now_ns.saturating_sub(b.last_ns));
             b.last_ns = b.last_ns.max(now_ns);
             // At most (2^64 - 1)^2: no overflow.
@@ -76,7 +73,41 @@ impl Limiter {
             } else {
                 false
             }
-        };
+        });
         within != self.decl.over
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Threads taking tokens at one instant take exactly the bucket's
+    /// tokens between them, no more and no fewer.
+    #[test]
+    fn concurrent_packets_take_each_token_once() {
+        let decl = LimitDecl {
+            rate: 1000,
+            per_ns: 1_000_000_000,
+            burst: 24,
+            unit: LimitUnit::Packets,
+            over: false,
+        };
+        let limiter = Arc::new(Limiter::new(&decl, 5));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let limiter = limiter.clone();
+                std::thread::spawn(move || (0..2000).filter(|_| limiter.admit(60, 5)).count())
+            })
+            .collect();
+        let admitted: usize = threads
+            .into_iter()
+            .map(|t| t.join().expect("no panic"))
+            .sum();
+        assert_eq!(admitted, 1024);
+        // A millisecond later, one more token.
+        assert!(limiter.admit(60, 1_000_005));
+        assert!(!limiter.admit(60, 1_000_005));
     }
 }

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod counters;
 pub mod limits;
+mod spin_lock;
 pub mod tables;
 
 pub use clock::{Clock, ManualClock, MonotonicClock};
