@@ -21,7 +21,8 @@
 //! offsets.
 
 use crate::native::{Decider, Decision, Edge, Port, Verdict};
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
+use vm::runtime::SpinLock;
 
 /// Helper `COUNT(counter, bytes)`: counts a packet of `bytes` bytes on the
 /// counter of that index ([`crate::native::counter`]).
@@ -31,9 +32,11 @@ pub const COUNT: u32 = 1;
 pub const LIMIT: u32 = 2;
 
 /// The state the helpers work on, shared by every run as a kernel
-/// program's maps are; the token buckets behind a lock.
-static STATE: LazyLock<(Edge, Mutex<crate::native::Limits>)> =
-    LazyLock::new(|| (Edge::default(), Mutex::new(Default::default())));
+/// program's maps are; the token buckets behind a spin lock, as a kernel
+/// program would keep them under `bpf_spin_lock` (and as jitswitch's
+/// limiters are).
+static STATE: LazyLock<(Edge, SpinLock<crate::native::Limits>)> =
+    LazyLock::new(|| (Edge::default(), SpinLock::new(Default::default())));
 
 fn count(counter: u64, bytes: u64, _: u64, _: u64, _: u64) -> u64 {
     if let Some(c) = STATE.0.counters.get(counter as usize) {
@@ -43,12 +46,13 @@ fn count(counter: u64, bytes: u64, _: u64, _: u64, _: u64) -> u64 {
 }
 
 fn limit(which: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-    let mut limits = STATE.1.lock().unwrap_or_else(|e| e.into_inner());
-    u64::from(if which == 0 {
-        limits.ping_over()
-    } else {
-        limits.syn_over()
-    })
+    u64::from(STATE.1.with(|limits| {
+        if which == 0 {
+            limits.ping_over()
+        } else {
+            limits.syn_over()
+        }
+    }))
 }
 
 /// Registers [`COUNT`] and [`LIMIT`] with `vm` (before its JIT compiles).

@@ -11,7 +11,7 @@
 //! integer arithmetic whatever the rate. The state sits in a tiny critical
 //! section (a spin lock held for a few arithmetic operations).
 
-use super::spin_lock::SpinLock;
+use super::SpinLock;
 use crate::program::{LimitDecl, LimitUnit};
 
 /// A token bucket shared by the threads running a program.

@@ -15,6 +15,7 @@ pub mod tables;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use counters::{Counter, CounterValue};
 pub use limits::Limiter;
+pub use spin_lock::SpinLock;
 pub use tables::{ElemError, KeyLayout, Map, Set, Table};
 
 use crate::callgraph::CallGraph;

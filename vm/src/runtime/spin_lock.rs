@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 const SPINS_BEFORE_YIELD: u32 = 64;
 
 /// A value behind a spin lock.
-pub(crate) struct SpinLock<T> {
+pub struct SpinLock<T> {
     locked: AtomicBool,
     value: UnsafeCell<T>,
 }
@@ -27,7 +27,7 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
     /// An unlocked `value`.
-    pub(crate) fn new(value: T) -> SpinLock<T> {
+    pub fn new(value: T) -> SpinLock<T> {
         SpinLock {
             locked: AtomicBool::new(false),
             value: UnsafeCell::new(value),
@@ -36,7 +36,7 @@ impl<T> SpinLock<T> {
 
     /// Runs `f` on the value with the lock held. Keep `f` short: waiters
     /// spin.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let mut spins = 0;
         while self
             .locked
