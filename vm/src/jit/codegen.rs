@@ -1888,16 +1888,15 @@ impl Translator<'_, '_> {
         let mut delta: Option<Value> = None;
         for (j, w) in chunk_widths(len).enumerate() {
             let at = 4 * j as i32;
+            let new = self.reg(src, j);
             if !fixes.is_empty() {
                 let old = self.load_be(addr, at, w, FRAME);
-                let new = self.reg(src, j);
                 let d = self.chunk_sum_delta(old, new, w);
                 delta = Some(match delta {
                     Some(sum) => self.b.ins().iadd(sum, d),
                     None => d,
                 });
             }
-            let new = self.reg(src, j);
             self.store_be(new, addr, at, w);
         }
         let Some(delta) = delta else { return };
