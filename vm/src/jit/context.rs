@@ -113,9 +113,10 @@ impl Context {
 
 /// Working memory of native code's runtime calls: register chunks passed
 /// to and from the runtime functions (lookup keys, map values), and the
-/// table snapshots lookups keep for the next run. Every call's register chunks are written before the call reads
-/// them. It lives in the [`Outcome`], which a thread reuses from packet to
-/// packet, so that a run does not have to set it up and the snapshots last.
+/// table snapshots lookups keep for the next run. Every call's register
+/// chunks are written before the call reads them. It lives in the
+/// [`Outcome`], which a thread reuses from packet to packet, so that a run
+/// does not have to set it up and the snapshots last.
 #[repr(C)]
 #[derive(Clone, Default)]
 pub(crate) struct Scratch {
