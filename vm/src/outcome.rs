@@ -113,8 +113,8 @@ pub struct Outcome {
     pub logs: Vec<LogRef>,
     /// The bytes of the mirrors taken by [`Outcome::freeze_mirrors`].
     mirror_bytes: Vec<u8>,
-    /// Whether a mirror still refers to the frame (written by the JIT's
-    /// code, which checks it before a payload write).
+    /// Whether a mirror still refers to the frame (read by the JIT's code
+    /// before a payload write).
     pub(crate) untaken_mirrors: bool,
     /// Working memory of the JIT's runtime calls, kept from run to run.
     pub(crate) scratch: crate::jit::Scratch,
