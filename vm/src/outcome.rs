@@ -199,6 +199,14 @@ impl Outcome {
         }
     }
 
+    /// Drops the table snapshots the JIT's lookups keep from run to run:
+    /// for a reader that moves on to another program, so that it no longer
+    /// holds the old program's tables (it would until its first lookup in
+    /// the new program's).
+    pub fn forget_tables(&mut self) {
+        self.scratch.tables.forget();
+    }
+
     /// The rule that decided, if a rule did.
     pub fn rule<'p>(&self, program: &'p Program) -> Option<&'p Rule> {
         match self.decider {

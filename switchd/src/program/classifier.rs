@@ -18,6 +18,9 @@ pub struct ProgramClassifier {
     programs: Arc<Programs>,
     epoch: Arc<Epoch>,
     loaded: Option<Arc<Loaded>>,
+    /// Set when `loaded` changed: the next frame's outcome first lets go
+    /// of the table snapshots the old program's lookups kept.
+    reloaded: bool,
     live: Option<Arc<LiveTrace>>,
     /// For live traces: the match's copy of the frame, its outcome, the
     /// frame as received and the recorded trace.
@@ -33,6 +36,7 @@ impl ProgramClassifier {
             programs,
             epoch,
             loaded: None,
+            reloaded: false,
             live: None,
             scratch: Vec::new(),
             matched: Outcome::new(),
@@ -53,6 +57,7 @@ impl Classifier for ProgramClassifier {
         };
         if !same {
             self.loaded = current.clone();
+            self.reloaded = true;
         }
         self.live = self.programs.live.get();
     }
@@ -63,6 +68,9 @@ impl Classifier for ProgramClassifier {
 
     #[inline]
     fn classify(&mut self, frame: &mut [u8], input: PortNo, out: &mut Outcome) {
+        if std::mem::take(&mut self.reloaded) {
+            out.forget_tables();
+        }
         let Some(loaded) = &self.loaded else {
             out.clear(0);
             return;

@@ -223,10 +223,17 @@ impl TableCache {
         slot(&mut self.maps, usize::from(id.0))
     }
 
+    /// Forgets every snapshot (for a reader that moved on to another
+    /// program, before its first lookup there).
+    pub fn forget(&mut self) {
+        self.serve(0);
+    }
+
     /// Forgets the snapshots of another owner's tables, so that a reader
     /// that moved on to a new program does not keep the old program's
-    /// snapshots alive past its first lookup in the new one's tables (a
-    /// new program that looks nothing up leaves them held until then).
+    /// snapshots alive past its first lookup in the new one's tables (and
+    /// the daemon's classifier calls [`TableCache::forget`] on a reload, for
+    /// new programs that look nothing up).
     /// Versions, not owners, keep lookups right: two owners at one address
     /// in turn only cost a reload.
     fn serve(&mut self, owner: usize) {
@@ -623,5 +630,7 @@ mod tests {
         assert!(caches.sets[4].snapshot.is_some());
         assert!(has(&s, caches.set(2, SetId(0)), 1));
         assert_eq!(caches.sets.len(), 1);
+        caches.forget();
+        assert!(caches.sets.is_empty());
     }
 }
