@@ -21,7 +21,7 @@
 //!   effects or verdicts (it runs before any chain, for every packet);
 //! - no chain jumps to a base chain (entry points are entered only by the
 //!   runtime) or to itself, the chain graph, verdict maps included, is
-//!   acyclic, and no path through it is deeper than [`MAX_CALL_DEPTH`].
+//!   acyclic, and no path through it is deeper than [`MAX_CALL_DEPTH`](crate::insn::MAX_CALL_DEPTH).
 //!
 //! A rule is straight-line code: instructions run in order and nothing
 //! jumps backwards inside a rule. "The program cannot loop" therefore
@@ -339,7 +339,7 @@ pub enum VerifyError {
         /// The chains of the cycle, the first repeated at the end.
         chains: Vec<String>,
     },
-    /// A path of chains deeper than [`MAX_CALL_DEPTH`].
+    /// A path of chains deeper than [`MAX_CALL_DEPTH`](crate::insn::MAX_CALL_DEPTH).
     #[error("chains nest deeper than {max}: {}", .chains.join(" -> "), max = crate::insn::MAX_CALL_DEPTH)]
     CallDepth {
         /// The chains of the path, from a base chain.

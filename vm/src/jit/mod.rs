@@ -3,8 +3,8 @@
 //!
 //! [`JitProgram::compile`] translates an [`Instance`]'s whole program (the
 //! parse section and every chain) into one native function
-//! ([`codegen`]), which runs packets through [`JitProgram::run`] with the
-//! same runtime objects as the interpreter ([`context`]): counters, sets,
+//! (`codegen`), which runs packets through [`JitProgram::run`] with the
+//! same runtime objects as the interpreter (`context`): counters, sets,
 //! maps and limiters are shared, so statistics and element changes are the
 //! same whichever engine runs.
 //!
@@ -177,7 +177,7 @@ impl JitProgram {
     }
 
     /// Number of rules the code runs as rule groups (hash lookups, see
-    /// [`groups`]) rather than one by one.
+    /// `groups`) rather than one by one.
     pub fn grouped_rules(&self) -> usize {
         self.plain.groups.iter().map(|g| g.len()).sum()
     }
