@@ -1,8 +1,8 @@
 //! The `switchctl` subcommands, one module each. Each exposes an `Args`
 //! struct (clap) and a `run(args) -> anyhow::Result<ExitCode>`.
 //!
-//! Offline, on ruleset files: [`check`], [`compile`], [`trace`], [`test`](mod@test),
-//! [`bench`](mod@bench).
+//! Offline, on ruleset files: [`check`], [`compile`], [`trace`],
+//! [`test`](mod@test), [`bench`](mod@bench).
 //! Online, over the daemon's control socket ([`client`]): [`reload`],
 //! [`list`], [`delete`], [`element`], [`status`] (`ports`, `fdb`, `stats`),
 //! and [`trace`] without a ruleset.
