@@ -1,7 +1,8 @@
 //! The engines side by side, in one run: nanoseconds per packet of the
 //! interpreter, the JIT, the hand-written Rust `edge` and the same logic as
-//! an eBPF program under rbpf (interpreter and JIT) on the `edge` mix, and of the engines on the ACLs (1,000 and 10,000 rules written one
-//! by one, and 10,000 as one verdict map), then the ratios the JIT issue
+//! an eBPF program under rbpf (interpreter and JIT) on the `edge` mix, and
+//! of the engines on the ACLs (1,000 and 10,000 rules written one by one,
+//! and 10,000 as one verdict map), then the ratios the JIT issue
 //! states its goals in. Cells run in interleaved rounds and the medians are
 //! kept, because these machines are shared and noisy.
 //!
@@ -10,67 +11,9 @@
 //! under the JIT, the hand-written function and rbpf's JIT). Run any other
 //! way (as a test target), it does nothing.
 
-use jitswitch_bench::{ebpf, frames, native};
-use std::hint::black_box;
-use std::path::Path;
-use std::sync::Arc;
+use jitswitch_bench::engines::{Run, interp, jit, load, native, rbpf};
+use jitswitch_bench::{ebpf, frames};
 use std::time::{Duration, Instant};
-use vm::jit::JitProgram;
-use vm::runtime::MonotonicClock;
-use vm::{InputPort, Instance, NoTrace, Outcome, Packet, interpreter};
-
-/// Runs one frame; the cell's engine.
-type Run<'a> = Box<dyn FnMut(&mut [u8]) + 'a>;
-
-/// A compiled ruleset and the port its frames arrive on.
-struct Loaded {
-    instance: Arc<Instance>,
-    jit: JitProgram,
-    port: InputPort,
-}
-
-fn load(file: &str, port: &str) -> Loaded {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (_, verified) = compiler::compile_file(&root.join(file))
-        .unwrap_or_else(|d| panic!("{file}: {}", d.render(false)));
-    let port = InputPort::new(verified.program(), port, [2, 0, 0, 0, 0, 0xfe]);
-    let instance = Arc::new(Instance::new(
-        Arc::new(verified),
-        Arc::new(MonotonicClock::new()),
-    ));
-    let jit = JitProgram::compile(&instance).expect("the JIT compiles it");
-    Loaded {
-        instance,
-        jit,
-        port,
-    }
-}
-
-fn interp(l: &Loaded) -> Run<'_> {
-    let mut out = Outcome::new();
-    Box::new(move |frame| {
-        let packet = Packet {
-            frame,
-            port: &l.port,
-            mark: 0,
-        };
-        interpreter::run(&l.instance, packet, &mut out, &mut NoTrace);
-        black_box(&out.verdict);
-    })
-}
-
-fn jit(l: &Loaded) -> Run<'_> {
-    let mut out = Outcome::new();
-    Box::new(move |frame| {
-        let packet = Packet {
-            frame,
-            port: &l.port,
-            mark: 0,
-        };
-        l.jit.run(packet, &mut out, &mut NoTrace);
-        black_box(&out.verdict);
-    })
-}
 
 /// Nanoseconds per packet of `run` over `frames`, round-robin, for about
 /// `budget`.
@@ -109,6 +52,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(300),
     );
+    let load = |file, port| load(file, port).unwrap_or_else(|e| panic!("{e:#}"));
     let edge = load("examples/rulesets/edge.nft", "veth3");
     let acl1k = load("examples/rulesets/acl-1k.nft", "veth0");
     let acl10k = load("examples/rulesets/acl-10k.nft", "veth0");
@@ -123,30 +67,13 @@ fn main() {
         .into_iter()
         .map(|f| f.bytes)
         .collect();
-    let mut state = native::Edge::default();
-    let hand: Run<'_> = Box::new(|frame| {
-        black_box(native::edge(&mut state, frame, native::Port::Veth3));
-    });
     let code = ebpf::bytecode();
-    let mut rbpf_interp = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
-    ebpf::register_helpers(&mut rbpf_interp);
-    let mut rbpf_jit = rbpf::EbpfVmMbuff::new(Some(&code)).expect("rbpf takes the program");
-    ebpf::register_helpers(&mut rbpf_jit);
-    rbpf_jit.jit_compile().expect("rbpf's JIT compiles it");
-    let peer_interp: Run<'_> = Box::new(|frame| {
-        let m = ebpf::mbuff(frame, native::Port::Veth3);
-        black_box(rbpf_interp.execute_program(frame, &m).expect("runs"));
-    });
-    let peer_jit: Run<'_> = Box::new(|frame| {
-        let mut m = ebpf::mbuff(frame, native::Port::Veth3);
-        // SAFETY: the program checks every packet access against
-        // `data_end` (`bench/tests/baselines.rs` runs it on every frame).
-        black_box(unsafe { rbpf_jit.execute_program_jit(frame, &mut m) }.expect("runs"));
-    });
+    let peer_interp = rbpf(&code, false).expect("rbpf takes the program");
+    let peer_jit = rbpf(&code, true).expect("rbpf's JIT compiles it");
     let mut cells: Vec<(&str, Run<'_>, Vec<Vec<u8>>)> = vec![
         ("edge interp", interp(&edge), edge_frames.clone()),
         ("edge jit", jit(&edge), edge_frames.clone()),
-        ("edge native", hand, edge_frames.clone()),
+        ("edge native", native(), edge_frames.clone()),
         ("edge rbpf interp", peer_interp, edge_frames.clone()),
         ("edge rbpf jit", peer_jit, edge_frames),
         ("acl-1k interp", interp(&acl1k), acl1k_frames.clone()),

@@ -7,9 +7,12 @@
 //!   the peer VM;
 //! - [`frames`]: the frames the benchmarks run (also written to
 //!   `bench/frames/` by the `bench_frames` binary, with the ACL rulesets);
-//! - [`acl`]: the 5-tuple ACLs of `ruleset/benches/five_tuple.rs`.
+//! - [`acl`]: the 5-tuple ACLs of `ruleset/benches/five_tuple.rs`;
+//! - [`engines`]: every engine as a closure over one frame, for the
+//!   benchmarks and `examples/profile.rs`.
 
 pub mod acl;
 pub mod ebpf;
+pub mod engines;
 pub mod frames;
 pub mod native;
