@@ -25,9 +25,10 @@ impl PortNo {
 /// Decides what happens to each frame. A worker owns one classifier and
 /// calls it for every frame it receives, so implementations need no locks.
 pub trait Classifier: Send {
-    /// Called once before each batch of frames: the place to pick up a newly
-    /// loaded program, so that a whole batch runs under one program.
-    fn begin_batch(&mut self) {}
+    /// Called once before each batch of frames, whose outcomes go to `out`:
+    /// the place to pick up a newly loaded program, so that a whole batch
+    /// runs under one program.
+    fn begin_batch(&mut self, _out: &mut Outcome) {}
 
     /// Called once after each batch, when its frames have been sent: no
     /// frame of the batch is classified after it.

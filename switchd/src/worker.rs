@@ -208,7 +208,7 @@ impl<P: Port, C: Classifier> Worker<P, C> {
         let now = Instant::now();
         self.reopen_due(now);
         self.wait(now, timeout);
-        self.fwd.classifier.begin_batch();
+        self.fwd.classifier.begin_batch(&mut self.fwd.outcome);
         self.fwd.now = self.fwd.shared.millis();
         let start = Instant::now();
         let mut received = 0;

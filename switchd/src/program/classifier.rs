@@ -18,9 +18,6 @@ pub struct ProgramClassifier {
     programs: Arc<Programs>,
     epoch: Arc<Epoch>,
     loaded: Option<Arc<Loaded>>,
-    /// Set when `loaded` changed: the next frame's outcome first lets go
-    /// of the table snapshots the old program's lookups kept.
-    reloaded: bool,
     live: Option<Arc<LiveTrace>>,
     /// For live traces: the match's copy of the frame, its outcome, the
     /// frame as received and the recorded trace.
@@ -36,7 +33,6 @@ impl ProgramClassifier {
             programs,
             epoch,
             loaded: None,
-            reloaded: false,
             live: None,
             scratch: Vec::new(),
             matched: Outcome::new(),
@@ -47,7 +43,7 @@ impl ProgramClassifier {
 }
 
 impl Classifier for ProgramClassifier {
-    fn begin_batch(&mut self) {
+    fn begin_batch(&mut self, out: &mut Outcome) {
         self.epoch.enter();
         let current = self.programs.current.load();
         let same = match (&*current, &self.loaded) {
@@ -57,7 +53,8 @@ impl Classifier for ProgramClassifier {
         };
         if !same {
             self.loaded = current.clone();
-            self.reloaded = true;
+            // The table snapshots the old program's lookups kept go too.
+            out.forget_tables();
         }
         self.live = self.programs.live.get();
     }
@@ -68,9 +65,6 @@ impl Classifier for ProgramClassifier {
 
     #[inline]
     fn classify(&mut self, frame: &mut [u8], input: PortNo, out: &mut Outcome) {
-        if std::mem::take(&mut self.reloaded) {
-            out.forget_tables();
-        }
         let Some(loaded) = &self.loaded else {
             out.clear(0);
             return;
