@@ -83,6 +83,14 @@ pub struct Mirror {
     taken: Option<(usize, usize)>,
 }
 
+impl Mirror {
+    /// Appends to `out` the copy made of `frame`, as it is now, with the
+    /// first of `edits` that ran before the `dup`.
+    fn copy(&self, frame: &[u8], edits: &[Edit], out: &mut Vec<u8>) {
+        apply_edits(frame, &edits[..self.edits.min(edits.len())], out);
+    }
+}
+
 /// A `log` statement that ran: the position of its instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LogRef {
@@ -178,7 +186,7 @@ impl Outcome {
         }
         for m in self.mirrors.iter_mut().filter(|m| m.taken.is_none()) {
             let start = self.mirror_bytes.len();
-            apply_edits(frame, &self.edits[..m.edits], &mut self.mirror_bytes);
+            m.copy(frame, &self.edits, &mut self.mirror_bytes);
             m.taken = Some((start, self.mirror_bytes.len() - start));
         }
         self.untaken_mirrors = false;
@@ -191,11 +199,7 @@ impl Outcome {
             Some((start, len)) => {
                 out.extend_from_slice(self.mirror_bytes.get(start..start + len).unwrap_or(&[]))
             }
-            None => apply_edits(
-                frame,
-                &self.edits[..mirror.edits.min(self.edits.len())],
-                out,
-            ),
+            None => mirror.copy(frame, &self.edits, out),
         }
     }
 
