@@ -42,20 +42,18 @@ pub fn load(file: &str, port: &str) -> anyhow::Result<Loaded> {
 
 /// The interpreter on `l`.
 pub fn interp(l: &Loaded) -> Run<'_> {
-    let mut out = Outcome::new();
-    Box::new(move |frame| {
-        let packet = Packet {
-            frame,
-            port: &l.port,
-            mark: 0,
-        };
-        interpreter::run(&l.instance, packet, &mut out, &mut NoTrace);
-        black_box(&out.verdict);
+    on_port(l, |packet, out| {
+        interpreter::run(&l.instance, packet, out, &mut NoTrace)
     })
 }
 
 /// The JIT's code for `l`.
 pub fn jit(l: &Loaded) -> Run<'_> {
+    on_port(l, |packet, out| l.jit.run(packet, out, &mut NoTrace))
+}
+
+/// `run` on each frame as a packet on `l`'s port, into one reused outcome.
+fn on_port<'a>(l: &'a Loaded, run: impl Fn(Packet<'_>, &mut Outcome) + 'a) -> Run<'a> {
     let mut out = Outcome::new();
     Box::new(move |frame| {
         let packet = Packet {
@@ -63,7 +61,7 @@ pub fn jit(l: &Loaded) -> Run<'_> {
             port: &l.port,
             mark: 0,
         };
-        l.jit.run(packet, &mut out, &mut NoTrace);
+        run(packet, &mut out);
         black_box(&out.verdict);
     })
 }
