@@ -24,6 +24,11 @@
 //!   a push that would overflow is skipped as the interpreter skips it;
 //! - verdict maps return a verdict code from the runtime, dispatched with a
 //!   jump table; `jump`/`goto` through them dispatch on the chain number;
+//! - a chain's rules share what they learn ([`facts`]): the result of a
+//!   test of a key, the input port or the frame's reach past a base holds
+//!   for the rest of the run, so a rule skips the tests its every incoming
+//!   edge knows passed, and a break goes past the rules that would break
+//!   too;
 //! - packet bytes are loaded after one bounds check per access: bases are
 //!   32-bit offsets with `u32::MAX` for "absent", and since frames are
 //!   shorter than that, `base + offset + len <= frame length` rules out an
@@ -39,6 +44,7 @@
 
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, Scratch, result, verdict_code};
+use super::facts::{self, Fact, Subject, Test};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
@@ -61,6 +67,10 @@ use std::sync::atomic::AtomicU64;
 /// Tables of at most this many elements are compiled into the code (and
 /// looked up at run time only after they change).
 const INLINE_TABLE_LIMIT: usize = 16;
+
+/// An edge skips at most this many rules that would break (see
+/// [`facts`]), which bounds the translation's work on long chains.
+const THREAD_LIMIT: usize = 256;
 
 /// The absent-base marker, as the interpreter uses it.
 const ABSENT: i64 = u32::MAX as i64;
@@ -196,6 +206,7 @@ pub(super) fn translate(
         fixed: None,
         loaded: [None; NUM_REGS],
         reach: [Reach::default(); NUM_BASES],
+        flow: None,
         stack,
         run_state,
         sites: Vec::new(),
@@ -283,6 +294,21 @@ enum Place {
     Slot(cranelift_codegen::ir::StackSlot, i32),
 }
 
+/// What the rules of the chain being translated know ([`facts`]).
+struct Flow {
+    /// Each rule's block, then the chain's end.
+    blocks: Vec<Block>,
+    /// Each rule's pure-prefix tests; `None` for the rules of groups,
+    /// which run together and are never skipped.
+    tests: Vec<Option<Vec<Test>>>,
+    /// The facts of the edges into each rule (and the end) made so far.
+    entry: Vec<Option<Vec<Fact>>>,
+    /// The rule being translated (`None` in a group) and what its code
+    /// knows at the point reached.
+    rule: Option<usize>,
+    now: Vec<Fact>,
+}
+
 /// The state of one translation.
 struct Translator<'a, 'f> {
     b: FunctionBuilder<'f>,
@@ -310,6 +336,9 @@ struct Translator<'a, 'f> {
     /// How far past each base the frame is known to reach, in the current
     /// rule (see [`Self::span`]).
     reach: [Reach; NUM_BASES],
+    /// The facts of the chain being translated; `None` in the parse
+    /// section and in traced code (which reports every rule's result).
+    flow: Option<Flow>,
     /// The return stack's sites.
     stack: cranelift_codegen::ir::StackSlot,
     /// Return-stack entries in use (the policy site counts), at
@@ -500,12 +529,32 @@ impl Translator<'_, '_> {
                 None => (self.accept, self.return_block),
             };
             // Traced code shows every rule, so it runs groups rule by rule.
-            let mut groups = match self.traced {
+            let found = match self.traced {
                 true => Vec::new(),
                 false => groups::find(chain, self.instance),
+            };
+            if !self.traced {
+                let mut tests: Vec<Option<Vec<Test>>> = chain
+                    .rules
+                    .iter()
+                    .map(|r| Some(facts::prefix_tests(r)))
+                    .collect();
+                for g in &found {
+                    tests[g.first..g.first + g.len()].fill(None);
+                }
+                let mut entry = vec![None; chain.rules.len() + 1];
+                entry[0] = Some(Vec::new());
+                let mut blocks = rule_blocks[c].clone();
+                blocks.push(chain_end[c]);
+                self.flow = Some(Flow {
+                    blocks,
+                    tests,
+                    entry,
+                    rule: None,
+                    now: Vec::new(),
+                });
             }
-            .into_iter()
-            .peekable();
+            let mut groups = found.into_iter().peekable();
             let mut r = 0;
             while let Some(rule) = chain.rules.get(r) {
                 // A rule after the first is entered only from the rule
@@ -524,6 +573,10 @@ impl Translator<'_, '_> {
                         .copied()
                         .unwrap_or(chain_end[c]);
                     r += group.len();
+                    if let Some(flow) = self.flow.as_mut() {
+                        flow.rule = None;
+                        facts::meet(&mut flow.entry[r], &[]);
+                    }
                     self.group(chain_id, Box::new(group), after)?;
                 } else {
                     let next = rule_blocks[c].get(r + 1).copied().unwrap_or(chain_end[c]);
@@ -531,6 +584,7 @@ impl Translator<'_, '_> {
                     r += 1;
                 }
             }
+            self.flow = None;
             self.b.switch_to_block(chain_end[c]);
             self.b.ins().jump(self.chain_return, &[]);
         }
@@ -572,26 +626,29 @@ impl Translator<'_, '_> {
         let mut ended = false;
         let mut fused = false;
         self.begin(&rule.insns);
+        if let Some(flow) = self.flow.as_mut() {
+            flow.now = flow.entry[index].take().unwrap_or_default();
+            flow.rule = Some(index);
+            if leaves_chain(rule) {
+                // The rule after it is a return site: entered from the
+                // return dispatch too, it knows nothing.
+                facts::meet(&mut flow.entry[index + 1], &[]);
+            }
+        }
         for (i, insn) in rule.insns.iter().enumerate() {
             if std::mem::take(&mut fused) {
                 continue;
             }
-            // `loadkey r, k` then `cmp r == v` (the implied protocol
-            // dependencies of nearly every rule): one 64-bit compare, which
-            // an absent key fails too. Traced code keeps both, to report
-            // which of them broke.
-            if let (false, Insn::LoadKey { dst, key }, Some(Insn::Cmp { src, op, value })) =
-                (self.traced, insn, rule.insns.get(i + 1))
-                && *src == *dst
-                && *op == CmpOp::Eq
-                && value.len() == 4
-            {
-                let k = self.key(*key);
-                let chunk = value.to_chunks()[0];
-                let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(chunk));
-                self.guard(ok, next);
-                let k = self.b.ins().ireduce(types::I32, k);
-                self.def_reg(*dst, 0, k);
+            // `loadkey r, k` or `meta r, iif`, then `cmp r == v` (the
+            // implied protocol dependencies of nearly every rule, and the
+            // input port matches): one compare, which an absent key fails
+            // too, and none when an earlier rule made it. Traced code keeps
+            // both instructions, to report which of them broke.
+            if let (false, Some((dst, subject, value))) = (
+                self.traced,
+                facts::equality_guard(insn, rule.insns.get(i + 1)),
+            ) {
+                self.equality_guard(dst, subject, value, next);
                 fused = true;
                 continue;
             }
@@ -600,8 +657,11 @@ impl Translator<'_, '_> {
                 self.pending
                     .push((blk, chain_no, index as u32, i as u32, next));
                 blk
-            } else {
+            } else if matches!(insn, Insn::Load { .. }) {
+                // Its only break is its bounds check's, which knows more.
                 next
+            } else {
+                self.break_to(next, None)
             };
             let at = Here {
                 chain,
@@ -617,6 +677,7 @@ impl Translator<'_, '_> {
         }
         if !ended {
             self.trace_rule(chain_no, index as u32, 2, None, None);
+            let next = self.break_to(next, None);
             self.b.ins().jump(next, &[]);
         }
         for (blk, chain, rule, insn, next) in std::mem::take(&mut self.pending) {
@@ -1291,6 +1352,67 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// What the code being translated knows of `test` ([`facts`]).
+    fn known(&self, test: Test) -> Option<bool> {
+        let flow = self.flow.as_ref()?;
+        flow.rule.and_then(|_| facts::known(&flow.now, test))
+    }
+
+    /// Where the chain rule being translated goes when it breaks here,
+    /// knowing `fact` besides what its code knows: the next rule, or past
+    /// the rules after it that would break too (outside a chain's rules,
+    /// `next`). Records the edge in the facts of the rule it goes to.
+    fn break_to(&mut self, next: Block, fact: Option<Fact>) -> Block {
+        let Some(flow) = self.flow.as_mut() else {
+            return next;
+        };
+        let Some(rule) = flow.rule else {
+            return next;
+        };
+        let mut known = flow.now.clone();
+        known.extend(fact);
+        let breaks = |t: &usize| {
+            flow.tests[*t].as_ref().is_some_and(|tests| {
+                tests
+                    .iter()
+                    .any(|&test| facts::known(&known, test) == Some(false))
+            })
+        };
+        let last = (rule + 1 + THREAD_LIMIT).min(flow.tests.len());
+        let to = (rule + 1..last).find(|t| !breaks(t)).unwrap_or(last);
+        facts::meet(&mut flow.entry[to], &known);
+        flow.blocks[to]
+    }
+
+    /// Goes on when `ok`, the result of `test`, is true (the code knows it
+    /// from here on), else breaks to `brk` (see [`Self::break_to`]).
+    fn checked(&mut self, ok: Value, test: Test, brk: Block) {
+        let brk = self.break_to(brk, Some(Fact { test, holds: false }));
+        self.guard(ok, brk);
+        if let Some(flow) = self.flow.as_mut()
+            && flow.rule.is_some()
+        {
+            flow.now.push(Fact { test, holds: true });
+        }
+    }
+
+    /// `dst := subject`, going on only when it equals `value` (else to
+    /// `next`, see [`Self::break_to`]); no compare when the code knows it
+    /// does.
+    fn equality_guard(&mut self, dst: Reg, subject: Subject, value: u32, next: Block) {
+        let test = Test::Is(subject, value);
+        if self.known(test) != Some(true) {
+            let v = match subject {
+                Subject::Key(key) => self.key(key),
+                Subject::Iif => self.ctx_load(types::I32, offset_of!(Context, port_id)),
+            };
+            let ok = self.b.ins().icmp_imm_u(IntCC::Equal, v, i64::from(value));
+            self.checked(ok, test, next);
+        }
+        let v = self.imm32(value);
+        self.def_reg(dst, 0, v);
+    }
+
     /// Goes on only when `ok` is true, else to `brk`.
     fn guard(&mut self, ok: Value, brk: Block) {
         self.guard_unless(ok, false, brk);
@@ -1342,16 +1464,20 @@ impl Translator<'_, '_> {
     fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> Value {
         let b = self.base(base);
         let end = u32::from(offset) + len as u32;
-        let reach = &mut self.reach[usize::from(base.0).min(NUM_BASES - 1)];
+        let i = usize::from(base.0).min(NUM_BASES - 1);
+        let reach = &mut self.reach[i];
         if end > reach.checked {
             let check = end.max(reach.wanted);
             reach.checked = check;
-            let end = self.b.ins().iadd_imm_u(b, i64::from(check));
-            let ok = self
-                .b
-                .ins()
-                .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
-            self.guard(ok, brk);
+            let test = Test::Reaches(i, check);
+            if self.known(test) != Some(true) {
+                let end = self.b.ins().iadd_imm_u(b, i64::from(check));
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
+                self.checked(ok, test, brk);
+            }
         }
         self.b.ins().iadd_imm_u(b, i64::from(offset))
     }
@@ -1783,7 +1909,8 @@ impl Translator<'_, '_> {
         self.trace_rule(u32::from(chain.0), at.rule as u32, 0, Some(c), Some(a));
         match v {
             Verdict::Continue => {
-                self.b.ins().jump(at.next, &[]);
+                let next = self.break_to(at.next, None);
+                self.b.ins().jump(next, &[]);
             }
             Verdict::Return => {
                 self.b.ins().jump(self.chain_return, &[]);
@@ -1825,7 +1952,8 @@ impl Translator<'_, '_> {
             self.b.switch_to_block(blk);
             match code as u32 {
                 verdict_code::CONTINUE => {
-                    self.b.ins().jump(at.next, &[]);
+                    let next = self.break_to(at.next, None);
+                    self.b.ins().jump(next, &[]);
                 }
                 verdict_code::RETURN => {
                     self.b.ins().jump(self.chain_return, &[]);

@@ -22,6 +22,7 @@
 
 mod codegen;
 mod context;
+mod facts;
 mod groups;
 
 pub(crate) use context::Scratch;
