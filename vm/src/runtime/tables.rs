@@ -272,7 +272,7 @@ impl<D> Snapshot<D> {
     #[inline]
     fn lookup<R>(&self, layout: &KeyLayout, key: &[u32], f: impl FnOnce(&D) -> R) -> Option<R> {
         match &self.index {
-            Index::Exact(map) => map.get(key).map(f),
+            Index::Exact(map) => map.get(Chunks::new(key)).map(f),
             Index::Ranges(ranges) => {
                 let k = pack_chunks(key);
                 let i = ranges.partition_point(|(lo, _, _)| *lo <= k);
@@ -302,7 +302,7 @@ type Bounds = Box<[(u128, u128)]>;
 
 #[derive(Debug)]
 enum Index<D> {
-    Exact(HashMap<Box<[u32]>, D, BuildHasherDefault<FxHasher>>),
+    Exact(HashMap<ExactKey, D, BuildHasherDefault<FxHasher>>),
     Ranges(Vec<(u128, u128, D)>),
     Boxes(Vec<(Bounds, D)>),
 }
@@ -480,7 +480,10 @@ fn build_index<D: Clone>(
     if layout.kind == SetKind::Hash {
         let map = elems
             .iter()
-            .map(|(e, d)| (e.low.iter().flat_map(Value::to_chunks).collect(), d.clone()))
+            .map(|(e, d)| {
+                let key = e.low.iter().flat_map(Value::to_chunks).collect();
+                (ExactKey(key), d.clone())
+            })
             .collect();
         return Ok(Index::Exact(map));
     }
@@ -525,6 +528,47 @@ fn build_index<D: Clone>(
         }
     }
     Ok(Index::Boxes(boxes))
+}
+
+/// An exact key's register chunks, as the hash index holds them.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ExactKey(Box<[u32]>);
+
+/// Register chunks as the hash index looks them up: compared inline, since
+/// keys are a few chunks, too short for the call to `memcmp` that slices
+/// of `u32` compare with. Hashes as `[u32]` does, like [`ExactKey`].
+#[repr(transparent)]
+struct Chunks([u32]);
+
+impl Chunks {
+    fn new(chunks: &[u32]) -> &Chunks {
+        // SAFETY: `Chunks` is a `repr(transparent)` wrapper of `[u32]`, so
+        // the two have the same layout and pointer metadata.
+        unsafe { &*(chunks as *const [u32] as *const Chunks) }
+    }
+}
+
+impl PartialEq for Chunks {
+    fn eq(&self, other: &Chunks) -> bool {
+        // Or-ing the differences keeps it a loop (LLVM turns a loop of
+        // early-out compares back into `memcmp`).
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(&other.0).fold(0, |d, (a, b)| d | (a ^ b)) == 0
+    }
+}
+
+impl Eq for Chunks {}
+
+impl std::hash::Hash for Chunks {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl std::borrow::Borrow<Chunks> for ExactKey {
+    fn borrow(&self) -> &Chunks {
+        Chunks::new(&self.0)
+    }
 }
 
 /// A fast non-cryptographic hasher for register keys (the rustc "Fx"
