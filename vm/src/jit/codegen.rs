@@ -207,6 +207,7 @@ pub(super) fn translate(
         loaded: [None; NUM_REGS],
         reach: [Reach::default(); NUM_BASES],
         flow: None,
+        out_address: None,
         stack,
         run_state,
         sites: Vec::new(),
@@ -339,6 +340,8 @@ struct Translator<'a, 'f> {
     /// The facts of the chain being translated; `None` in the parse
     /// section and in traced code (which reports every rule's result).
     flow: Option<Flow>,
+    /// The outcome's address as loaded in a block ([`Self::out`]).
+    out_address: Option<(Block, Value)>,
     /// The return stack's sites.
     stack: cranelift_codegen::ir::StackSlot,
     /// Return-stack entries in use (the policy site counts), at
@@ -725,8 +728,11 @@ impl Translator<'_, '_> {
             }
             Insn::LoadBase { dst, base } => {
                 let b = self.base(*base);
-                let ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
-                self.guard(ok, brk);
+                // A base a bounds check of this rule passed on is present.
+                if self.reach[usize::from(base.0).min(NUM_BASES - 1)].checked == 0 {
+                    let ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
+                    self.guard(ok, brk);
+                }
                 let b = self.b.ins().ireduce(types::I32, b);
                 self.def_reg(*dst, 0, b);
             }
@@ -1231,9 +1237,23 @@ impl Translator<'_, '_> {
         self.b.ins().load(ty, CTX, self.ctx, field(offset))
     }
 
+    /// The outcome's address (the context's `out`), loaded once a block:
+    /// a verdict writes three of its fields in a row.
+    fn out(&mut self) -> Value {
+        let here = self.b.current_block();
+        if let Some((block, out)) = self.out_address
+            && Some(block) == here
+        {
+            return out;
+        }
+        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        self.out_address = here.map(|b| (b, out));
+        out
+    }
+
     /// Writes `v` at `offset` of the outcome (the context's `out`).
     fn out_store(&mut self, v: Value, offset: usize) {
-        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        let out = self.out();
         self.b
             .ins()
             .store(MemFlagsData::trusted(), v, out, field(offset));
@@ -1241,7 +1261,7 @@ impl Translator<'_, '_> {
 
     /// Reads a `ty` at `offset` of the outcome (the context's `out`).
     fn out_load(&mut self, ty: Type, offset: usize) -> Value {
-        let out = self.ctx_load(types::I64, offset_of!(Context, out));
+        let out = self.out();
         self.b
             .ins()
             .load(ty, MemFlagsData::trusted(), out, field(offset))
