@@ -38,7 +38,8 @@
 //!   constant's bytes, without swaps, 8 bytes at a time;
 //! - compares, ranges and inline lists compare the value packed into one
 //!   32-, 64- or 128-bit integer, whose unsigned order is the byte order of
-//!   the value; counters are two atomic adds on the runtime's counter;
+//!   the value (short inline lists branch on each element); counters are
+//!   two atomic adds on the runtime's counter;
 //!   payload writes and their checksum fixes are inline; the rest calls
 //!   the functions of [`super::context`].
 
@@ -67,6 +68,10 @@ use std::sync::atomic::AtomicU64;
 /// Tables of at most this many elements are compiled into the code (and
 /// looked up at run time only after they change).
 const INLINE_TABLE_LIMIT: usize = 16;
+
+/// Inline lists of at most this many elements branch on each element;
+/// longer ones or their elements' results together and branch once.
+const BRANCH_LIST_LIMIT: usize = 4;
 
 /// An edge skips at most this many rules that would break (see
 /// [`facts`]), which bounds the translation's work on long chains.
@@ -859,14 +864,34 @@ impl Translator<'_, '_> {
                 // Packed only for ranges: equal elements may compare the
                 // loaded bytes in place.
                 let mut packed = None;
+                let mut element = |t: &mut Self, low: &Const, high: &Const| {
+                    if low == high {
+                        t.equals(*src, low)
+                    } else {
+                        let r = *packed.get_or_insert_with(|| t.packed_chunks(*src, n));
+                        t.in_range(r, low, high)
+                    }
+                };
+                if (2..=BRANCH_LIST_LIMIT).contains(&list.len()) {
+                    // A branch an element: the first hit decides.
+                    let cont = self.b.create_block();
+                    let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
+                    for (i, (low, high)) in list.iter().enumerate() {
+                        let hit = element(self, low, high);
+                        if i + 1 == list.len() {
+                            self.b.ins().brif(hit, hit_to, &[], miss_to, &[]);
+                        } else {
+                            let next = self.b.create_block();
+                            self.b.ins().brif(hit, hit_to, &[], next, &[]);
+                            self.enter_sealed(next);
+                        }
+                    }
+                    self.enter_sealed(cont);
+                    return Ok(false);
+                }
                 let mut inside: Option<Value> = None;
                 for (low, high) in list {
-                    let hit = if low == high {
-                        self.equals(*src, low)
-                    } else {
-                        let r = *packed.get_or_insert_with(|| self.packed_chunks(*src, n));
-                        self.in_range(r, low, high)
-                    };
+                    let hit = element(self, low, high);
                     inside = Some(match inside {
                         Some(acc) => self.b.ins().bor(acc, hit),
                         None => hit,
