@@ -873,19 +873,10 @@ impl Translator<'_, '_> {
                     }
                 };
                 if (2..=BRANCH_LIST_LIMIT).contains(&list.len()) {
-                    // A branch an element: the first hit decides.
                     let cont = self.b.create_block();
                     let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
-                    for (i, (low, high)) in list.iter().enumerate() {
-                        let hit = element(self, low, high);
-                        if i + 1 == list.len() {
-                            self.b.ins().brif(hit, hit_to, &[], miss_to, &[]);
-                        } else {
-                            let next = self.b.create_block();
-                            self.b.ins().brif(hit, hit_to, &[], next, &[]);
-                            self.enter_sealed(next);
-                        }
-                    }
+                    let test = |t: &mut Self, i: usize| element(t, &list[i].0, &list[i].1);
+                    self.first_hit(list.len(), test, hit_to, miss_to);
                     self.enter_sealed(cont);
                     return Ok(false);
                 }
@@ -908,6 +899,20 @@ impl Translator<'_, '_> {
                 let regs = table.map_or(0, |s| s.layout().regs());
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
                 let found = match (table, inline) {
+                    (Some(t), Some((compiled, elems))) if elems.len() <= BRANCH_LIST_LIMIT => {
+                        // As below, a branch an element.
+                        let slow = self.unless_changed(t.version(), compiled);
+                        let cont = self.b.create_block();
+                        let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
+                        let widths = t.layout().widths();
+                        let test = |t: &mut Self, i: usize| t.elem_holds(*src, widths, &elems[i].0);
+                        self.first_hit(elems.len(), test, hit_to, miss_to);
+                        self.enter_sealed(slow);
+                        let found = self.set_lookup(*set, *src, regs);
+                        self.b.ins().brif(found, hit_to, &[], miss_to, &[]);
+                        self.enter_sealed(cont);
+                        return Ok(false);
+                    }
                     (Some(t), Some((compiled, elems))) => {
                         // While the set is as compiled, its elements are
                         // compares; after a change, a lookup.
@@ -1456,6 +1461,30 @@ impl Translator<'_, '_> {
         }
         let v = self.imm32(value);
         self.def_reg(dst, 0, v);
+    }
+
+    /// Goes to `hit_to` when one of `n` tests holds, else to `miss_to`: a
+    /// branch on each, in order (`test(self, i)` makes test `i`).
+    fn first_hit(
+        &mut self,
+        n: usize,
+        mut test: impl FnMut(&mut Self, usize) -> Value,
+        hit_to: Block,
+        miss_to: Block,
+    ) {
+        if n == 0 {
+            self.b.ins().jump(miss_to, &[]);
+        }
+        for i in 0..n {
+            let hit = test(self, i);
+            if i + 1 == n {
+                self.b.ins().brif(hit, hit_to, &[], miss_to, &[]);
+            } else {
+                let next = self.b.create_block();
+                self.b.ins().brif(hit, hit_to, &[], next, &[]);
+                self.enter_sealed(next);
+            }
+        }
     }
 
     /// Goes on only when `ok` is true, else to `brk`.
