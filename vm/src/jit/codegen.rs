@@ -900,7 +900,9 @@ impl Translator<'_, '_> {
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
                 let found = match (table, inline) {
                     (Some(t), Some((compiled, elems))) if elems.len() <= BRANCH_LIST_LIMIT => {
-                        // As below, a branch an element.
+                        // While the set is as compiled, a branch on each
+                        // element (the first hit decides); after a change,
+                        // a lookup.
                         let slow = self.unless_changed(t.version(), compiled);
                         let cont = self.b.create_block();
                         let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
