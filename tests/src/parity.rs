@@ -163,6 +163,9 @@ pub enum Difference {
     LaterFragment,
     /// Two `!=` matches, which nft 1.0.6 merges when the fields are adjacent.
     TwoNotEquals,
+    /// `tcp flags` (any of the flags) beside a `tcp window` equality, which
+    /// nft merges into one equality (the flags then exactly).
+    MergedFlags,
     /// A rule nft reads as reaching a second VLAN tag (see
     /// [`names_inner_tag`]): nft looks behind the inner tag.
     InnerVlanTag,
@@ -175,6 +178,8 @@ impl Difference {
             Some(Difference::LaterFragment)
         } else if rule.matches("!=").count() >= 2 {
             Some(Difference::TwoNotEquals)
+        } else if merges_flags(rule) {
+            Some(Difference::MergedFlags)
         } else if names_inner_tag(rule) {
             Some(Difference::InnerVlanTag)
         } else {
@@ -202,9 +207,33 @@ fn unlistable_rule(oracle: &mut KernelOracle, rules: &[String]) -> Result<usize>
     Ok(low)
 }
 
+/// True when nft merges a rule's `tcp flags` match with its `tcp window`
+/// match: both plain values (an implicit or `==` relation, no range or set),
+/// wherever they are in the rule. nft's merge takes the implicit relation of
+/// the flags (any of them) for `==`.
+fn merges_flags(rule: &str) -> bool {
+    let plain = |field: &str, op_ok: bool| {
+        rule.split(field).skip(1).any(|rest| {
+            let mut words = rest.split(' ');
+            let first = words.next().unwrap_or("");
+            let value = if op_ok && first == "==" {
+                words.next().unwrap_or("")
+            } else {
+                first
+            };
+            let number = value.starts_with(|c: char| c.is_ascii_digit());
+            number && !value.contains('-')
+        })
+    };
+    plain("tcp flags ", false) && plain("tcp window ", true)
+}
+
 /// True when a rule reaches a second VLAN tag in nft's reading: `vlan type`
 /// naming a tag type, or two `ether type` matches naming tag types, or one
-/// naming both 802.1Q and 802.1ad.
+/// naming both 802.1Q and 802.1ad, or a `vlan` field before an `ether type`
+/// naming a tag type (nft then reads the network header behind a second
+/// tag: `vlan id 1 ether type 0x8100 ip saddr 10.0.0.1` checks the type at
+/// byte 20).
 fn names_inner_tag(rule: &str) -> bool {
     let tag = |v: &str| v.contains("0x8100") || v.contains("0x88a8");
     let values = |field: &str| -> Vec<String> {
@@ -222,7 +251,21 @@ fn names_inner_tag(rule: &str) -> bool {
             .collect()
     };
     let ether = values("ether type");
-    values("vlan type").iter().any(|v| tag(v))
+    // The value right after `ether type`: a word, or a set.
+    let value_at = |at: usize| {
+        let rest = &rule[at + "ether type ".len()..];
+        let end = match rest.strip_prefix('{') {
+            Some(set) => set.find('}').map_or(rest.len(), |e| e + 2),
+            None => rest.find(' ').unwrap_or(rest.len()),
+        };
+        &rest[..end]
+    };
+    let vlan_first = rule.find("vlan ").is_some_and(|v| {
+        rule.match_indices("ether type ")
+            .any(|(at, _)| at > v && tag(value_at(at)))
+    });
+    vlan_first
+        || values("vlan type").iter().any(|v| tag(v))
         || ether.iter().filter(|v| tag(v)).count() >= 2
         || ether
             .iter()
@@ -344,4 +387,40 @@ pub fn run_seed(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beside_a_window_equality_are_merged_by_nft() {
+        assert!(merges_flags(
+            "tcp window 40342 tcp flags 0x05 counter accept"
+        ));
+        assert!(merges_flags(
+            "tcp flags 0x05 meta mark 1 tcp window == 5 counter"
+        ));
+        // A range or a `!=` on either side is not merged.
+        assert!(!merges_flags("tcp flags 0x05 tcp window 1-5 counter"));
+        assert!(!merges_flags("tcp flags != 0x05 tcp window 5 counter"));
+        assert!(!merges_flags("tcp flags 0x05 counter"));
+    }
+
+    #[test]
+    fn a_vlan_field_before_a_tag_type_reaches_an_inner_tag() {
+        assert!(names_inner_tag(
+            "vlan pcp { 0 } ether type 0x8100 ip6 dscp 0-0 counter"
+        ));
+        assert!(names_inner_tag(
+            "vlan id 1 ether type 0x88a8 ip saddr 1.2.3.4 counter"
+        ));
+        // The tag type first, or a type that is no tag: one tag.
+        assert!(!names_inner_tag(
+            "ether type 0x8100 vlan id 1 ip saddr 1.2.3.4 counter"
+        ));
+        assert!(!names_inner_tag(
+            "vlan id 1 ether type 0x0800 ip saddr 1.2.3.4 counter"
+        ));
+    }
 }
