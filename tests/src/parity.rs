@@ -167,7 +167,7 @@ pub enum Difference {
     /// nft merges into one equality (the flags then exactly).
     MergedFlags,
     /// A rule nft reads as reaching a second VLAN tag (see
-    /// [`names_inner_tag`]): nft looks behind the inner tag.
+    /// `names_inner_tag`): nft looks behind the inner tag.
     InnerVlanTag,
 }
 
