@@ -126,7 +126,10 @@ pub(super) fn equality_guard(insn: &Insn, then: Option<&Insn>) -> Option<(Reg, S
 mod tests {
     use super::*;
 
-    const PROTO: Subject = Subject::Key(KeyId(0));
+    const KEY: Subject = Subject::Key(KeyId(0));
+    /// Two values a key may hold.
+    const ONE: u32 = 7;
+    const OTHER: u32 = 9;
 
     fn fact(test: Test, holds: bool) -> Fact {
         Fact { test, holds }
@@ -134,13 +137,13 @@ mod tests {
 
     #[test]
     fn equality_decides_other_values() {
-        let ip = [fact(Test::Is(PROTO, 0x800), true)];
-        assert_eq!(known(&ip, Test::Is(PROTO, 0x800)), Some(true));
-        assert_eq!(known(&ip, Test::Is(PROTO, 0x86dd)), Some(false));
-        assert_eq!(known(&ip, Test::Is(Subject::Iif, 0x800)), None);
-        let not_ip = [fact(Test::Is(PROTO, 0x800), false)];
-        assert_eq!(known(&not_ip, Test::Is(PROTO, 0x800)), Some(false));
-        assert_eq!(known(&not_ip, Test::Is(PROTO, 0x86dd)), None);
+        let one = [fact(Test::Is(KEY, ONE), true)];
+        assert_eq!(known(&one, Test::Is(KEY, ONE)), Some(true));
+        assert_eq!(known(&one, Test::Is(KEY, OTHER)), Some(false));
+        assert_eq!(known(&one, Test::Is(Subject::Iif, ONE)), None);
+        let not_one = [fact(Test::Is(KEY, ONE), false)];
+        assert_eq!(known(&not_one, Test::Is(KEY, ONE)), Some(false));
+        assert_eq!(known(&not_one, Test::Is(KEY, OTHER)), None);
     }
 
     #[test]
@@ -160,25 +163,25 @@ mod tests {
         meet(
             &mut entry,
             &[
-                fact(Test::Is(PROTO, 0x800), true),
+                fact(Test::Is(KEY, ONE), true),
                 fact(Test::Reaches(1, 20), true),
             ],
         );
         meet(
             &mut entry,
             &[
-                fact(Test::Is(PROTO, 0x800), true),
+                fact(Test::Is(KEY, ONE), true),
                 fact(Test::Reaches(1, 16), true),
                 fact(Test::Is(Subject::Iif, 2), true),
             ],
         );
         let entry = entry.unwrap();
         assert_eq!(entry.len(), 2);
-        assert!(entry.contains(&fact(Test::Is(PROTO, 0x800), true)));
+        assert!(entry.contains(&fact(Test::Is(KEY, ONE), true)));
         // The weaker of the two spans.
         assert!(entry.contains(&fact(Test::Reaches(1, 16), true)));
         let mut other = Some(entry);
-        meet(&mut other, &[fact(Test::Is(PROTO, 0x800), false)]);
+        meet(&mut other, &[fact(Test::Is(KEY, ONE), false)]);
         assert_eq!(other, Some(Vec::new()));
     }
 }
