@@ -69,8 +69,9 @@ use std::sync::atomic::AtomicU64;
 /// looked up at run time only after they change).
 const INLINE_TABLE_LIMIT: usize = 16;
 
-/// Inline lists of at most this many elements branch on each element;
-/// longer ones or their elements' results together and branch once.
+/// Inline lists and compiled-in sets of at most this many elements branch
+/// on each element; longer ones or their elements' results together and
+/// branch once.
 const BRANCH_LIST_LIMIT: usize = 4;
 
 /// An edge skips at most this many rules that would break (see
@@ -864,7 +865,8 @@ impl Translator<'_, '_> {
                 // Packed only for ranges: equal elements may compare the
                 // loaded bytes in place.
                 let mut packed = None;
-                let mut element = |t: &mut Self, low: &Const, high: &Const| {
+                let element = |t: &mut Self, i: usize| {
+                    let (low, high) = &list[i];
                     if low == high {
                         t.equals(*src, low)
                     } else {
@@ -872,70 +874,27 @@ impl Translator<'_, '_> {
                         t.in_range(r, low, high)
                     }
                 };
-                if (2..=BRANCH_LIST_LIMIT).contains(&list.len()) {
-                    let cont = self.b.create_block();
-                    let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
-                    let test = |t: &mut Self, i: usize| element(t, &list[i].0, &list[i].1);
-                    self.first_hit(list.len(), test, hit_to, miss_to);
-                    self.enter_sealed(cont);
-                    return Ok(false);
-                }
-                let mut inside: Option<Value> = None;
-                for (low, high) in list {
-                    let hit = element(self, low, high);
-                    inside = Some(match inside {
-                        Some(acc) => self.b.ins().bor(acc, hit),
-                        None => hit,
-                    });
-                }
-                let inside = match inside {
-                    Some(v) => v,
-                    None => self.b.ins().iconst(types::I8, 0),
-                };
-                self.guard_unless(inside, *negate, brk);
+                let (hit_to, miss_to, cont) = self.membership(*negate, brk);
+                self.any_of(list.len(), element, hit_to, miss_to);
+                self.enter_sealed(cont);
             }
             Insn::Lookup { src, set, negate } => {
                 let table = self.instance.set(*set);
                 let regs = table.map_or(0, |s| s.layout().regs());
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
-                let found = match (table, inline) {
-                    (Some(t), Some((compiled, elems))) if elems.len() <= BRANCH_LIST_LIMIT => {
-                        // While the set is as compiled, a branch on each
-                        // element (the first hit decides); after a change,
-                        // a lookup.
-                        let slow = self.unless_changed(t.version(), compiled);
-                        let cont = self.b.create_block();
-                        let (hit_to, miss_to) = if *negate { (brk, cont) } else { (cont, brk) };
-                        let widths = t.layout().widths();
-                        let test = |t: &mut Self, i: usize| t.elem_holds(*src, widths, &elems[i].0);
-                        self.first_hit(elems.len(), test, hit_to, miss_to);
-                        self.enter_sealed(slow);
-                        let found = self.set_lookup(*set, *src, regs);
-                        self.b.ins().brif(found, hit_to, &[], miss_to, &[]);
-                        self.enter_sealed(cont);
-                        return Ok(false);
-                    }
-                    (Some(t), Some((compiled, elems))) => {
-                        // While the set is as compiled, its elements are
-                        // compares; after a change, a lookup.
-                        let slow = self.unless_changed(t.version(), compiled);
-                        let done = self.b.create_block();
-                        let mut inside = self.b.ins().iconst(types::I8, 0);
-                        for (elem, ()) in elems {
-                            let hit = self.elem_holds(*src, t.layout().widths(), &elem);
-                            inside = self.b.ins().bor(inside, hit);
-                        }
-                        self.b.ins().jump(done, &[BlockArg::Value(inside)]);
-                        self.enter_sealed(slow);
-                        let found = self.set_lookup(*set, *src, regs);
-                        self.b.ins().jump(done, &[BlockArg::Value(found)]);
-                        let found = self.b.append_block_param(done, types::I8);
-                        self.enter_sealed(done);
-                        found
-                    }
-                    _ => self.set_lookup(*set, *src, regs),
-                };
-                self.guard_unless(found, *negate, brk);
+                let (hit_to, miss_to, cont) = self.membership(*negate, brk);
+                if let (Some(t), Some((compiled, elems))) = (table, inline) {
+                    // While the set is as compiled, its elements are
+                    // compares; after a change, a lookup.
+                    let slow = self.unless_changed(t.version(), compiled);
+                    let widths = t.layout().widths();
+                    let element = |t: &mut Self, i: usize| t.elem_holds(*src, widths, &elems[i].0);
+                    self.any_of(elems.len(), element, hit_to, miss_to);
+                    self.enter_sealed(slow);
+                }
+                let found = self.set_lookup(*set, *src, regs);
+                self.b.ins().brif(found, hit_to, &[], miss_to, &[]);
+                self.enter_sealed(cont);
             }
             Insn::MapLookup { src, map, dst } => {
                 let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
@@ -1465,15 +1424,37 @@ impl Translator<'_, '_> {
         self.def_reg(dst, 0, v);
     }
 
-    /// Goes to `hit_to` when one of `n` tests holds, else to `miss_to`: a
-    /// branch on each, in order (`test(self, i)` makes test `i`).
-    fn first_hit(
+    /// Where a membership test goes: its hit and miss targets, and the
+    /// block after it, which one of them is (with `negate`, a hit breaks
+    /// to `brk`; without, a miss does).
+    fn membership(&mut self, negate: bool, brk: Block) -> (Block, Block, Block) {
+        let cont = self.b.create_block();
+        match negate {
+            true => (brk, cont, cont),
+            false => (cont, brk, cont),
+        }
+    }
+
+    /// Goes to `hit_to` when one of `n` tests holds, else to `miss_to`
+    /// (`test(self, i)` makes test `i`): up to [`BRANCH_LIST_LIMIT`] tests,
+    /// a branch on each in order, the first hit deciding; more, their
+    /// results ored together and one branch.
+    fn any_of(
         &mut self,
         n: usize,
         mut test: impl FnMut(&mut Self, usize) -> Value,
         hit_to: Block,
         miss_to: Block,
     ) {
+        if n > BRANCH_LIST_LIMIT {
+            let mut inside = test(self, 0);
+            for i in 1..n {
+                let hit = test(self, i);
+                inside = self.b.ins().bor(inside, hit);
+            }
+            self.b.ins().brif(inside, hit_to, &[], miss_to, &[]);
+            return;
+        }
         if n == 0 {
             self.b.ins().jump(miss_to, &[]);
         }
