@@ -236,8 +236,9 @@ fn merges_flags(rule: &str) -> bool {
 /// byte 20).
 fn names_inner_tag(rule: &str) -> bool {
     let tag = |v: &str| v.contains("0x8100") || v.contains("0x88a8");
-    let values = |field: &str| -> Vec<String> {
-        rule.split(field)
+    // The values after `field` in `text`, each up to the next field.
+    let values = |text: &str, field: &str| -> Vec<String> {
+        text.split(field)
             .skip(1)
             .map(|rest| {
                 rest.split(" counter")
@@ -250,22 +251,12 @@ fn names_inner_tag(rule: &str) -> bool {
             })
             .collect()
     };
-    let ether = values("ether type");
-    // The value right after `ether type`: a word, or a set.
-    let value_at = |at: usize| {
-        let rest = &rule[at + "ether type ".len()..];
-        let end = match rest.strip_prefix('{') {
-            Some(set) => set.find('}').map_or(rest.len(), |e| e + 2),
-            None => rest.find(' ').unwrap_or(rest.len()),
-        };
-        &rest[..end]
-    };
-    let vlan_first = rule.find("vlan ").is_some_and(|v| {
-        rule.match_indices("ether type ")
-            .any(|(at, _)| at > v && tag(value_at(at)))
-    });
+    let ether = values(rule, "ether type");
+    let vlan_first = rule
+        .find("vlan ")
+        .is_some_and(|v| values(&rule[v..], "ether type").iter().any(|t| tag(t)));
     vlan_first
-        || values("vlan type").iter().any(|v| tag(v))
+        || values(rule, "vlan type").iter().any(|v| tag(v))
         || ether.iter().filter(|v| tag(v)).count() >= 2
         || ether
             .iter()
