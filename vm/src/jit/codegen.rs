@@ -220,6 +220,7 @@ pub(super) fn translate(
         chain_start: Vec::new(),
         return_block: Block::from_u32(0),
         accept: Block::from_u32(0),
+        base_entry: None,
         chain_accept: Block::from_u32(0),
         chain_return: Block::from_u32(0),
         exit: Block::from_u32(0),
@@ -361,6 +362,10 @@ struct Translator<'a, 'f> {
     return_block: Block,
     /// Where an accepting rule goes: on to the next base chain.
     accept: Block,
+    /// The entry whose base chain is being translated, when the chain is
+    /// the base chain of that entry alone: its rules run with nothing on
+    /// the return stack yet, and set it up when they leave the chain.
+    base_entry: Option<usize>,
     /// Where an accepting rule of the chain being translated goes, and
     /// where its `return` and its end go (straight on in a base chain).
     chain_accept: Block,
@@ -489,17 +494,11 @@ impl Translator<'_, '_> {
                 self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
                 self.b.switch_to_block(run);
             }
-            // The return stack is set up only for a chain whose rules can
-            // leave it.
-            let rules = &program.chains[usize::from(chain.0)].rules;
-            if entry_of[usize::from(chain.0)].is_none() || rules.iter().any(leaves_chain) {
-                let n = self.b.ins().iconst(types::I32, i as i64);
-                self.run_state_store(n, ENTRY);
-                let site = self.b.ins().iconst(types::I32, i as i64);
-                let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
-                self.b.ins().store(MemFlagsData::trusted(), site, slot, 0);
-                let one = self.b.ins().iconst(types::I32, 1);
-                self.run_state_store(one, DEPTH);
+            // A base chain of one entry sets the return stack up where
+            // its rules leave it ([`Self::leave_base_chain`]); one shared
+            // by several entries, here.
+            if entry_of[usize::from(chain.0)].is_none() {
+                self.set_up_return_stack(i);
             }
             self.b
                 .ins()
@@ -537,6 +536,7 @@ impl Translator<'_, '_> {
                 Some(i) => (after_entry[i], policy_blocks[i]),
                 None => (self.accept, self.return_block),
             };
+            self.base_entry = entry_of[c];
             // Traced code shows every rule, so it runs groups rule by rule.
             let found = match self.traced {
                 true => Vec::new(),
@@ -1905,6 +1905,27 @@ impl Translator<'_, '_> {
         self.b.ins().jump(self.exit, &[]);
     }
 
+    /// Sets the return stack up for a run of entry `entry`'s base chain:
+    /// the entry's policy is the one site on it.
+    fn set_up_return_stack(&mut self, entry: usize) {
+        let n = self.imm32(entry as u32);
+        self.run_state_store(n, ENTRY);
+        let slot = self.b.ins().stack_addr(types::I64, self.stack, 0);
+        self.b.ins().store(MemFlagsData::trusted(), n, slot, 0);
+        let one = self.imm32(1);
+        self.run_state_store(one, DEPTH);
+    }
+
+    /// Before a rule of a base chain of one entry jumps or goes to another
+    /// chain: sets the return stack up, which the chain's own rules do not
+    /// need (their `return`, `accept` and end go straight to the policy or
+    /// the next entry), so most runs never touch it.
+    fn leave_base_chain(&mut self) {
+        if let Some(entry) = self.base_entry {
+            self.set_up_return_stack(entry);
+        }
+    }
+
     /// The address of return-stack slot `d`.
     fn stack_slot(&mut self, d: Value) -> Value {
         let base = self.b.ins().stack_addr(types::I64, self.stack, 0);
@@ -1973,11 +1994,13 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(self.chain_return, &[]);
             }
             Verdict::Jump(target) => {
+                self.leave_base_chain();
                 self.push_return(at.next);
                 let start = self.chain_start[usize::from(target.0)];
                 self.b.ins().jump(start, &[]);
             }
             Verdict::Goto(target) => {
+                self.leave_base_chain();
                 let start = self.chain_start[usize::from(target.0)];
                 self.b.ins().jump(start, &[]);
             }
@@ -2016,10 +2039,14 @@ impl Translator<'_, '_> {
                     self.b.ins().jump(self.chain_return, &[]);
                 }
                 verdict_code::JUMP => {
+                    self.leave_base_chain();
                     self.push_return(at.next);
                     self.dispatch(arg, &starts);
                 }
-                verdict_code::GOTO => self.dispatch(arg, &starts),
+                verdict_code::GOTO => {
+                    self.leave_base_chain();
+                    self.dispatch(arg, &starts);
+                }
                 verdict_code::ACCEPT => {
                     self.decide_rule_value(chain, rule);
                     self.b.ins().jump(self.chain_accept, &[]);
