@@ -71,7 +71,7 @@ pub fn run<T: Tracer>(instance: &Instance, packet: Packet<'_>, out: &mut Outcome
         let chain = &m.program.chains[usize::from(entry.0)];
         if let Some(base) = &chain.base
             && base.device.is_some()
-            && base.device != m.port.id
+            && base.device != m.port.id()
         {
             continue;
         }
@@ -501,7 +501,7 @@ impl<T: Tracer> Machine<'_, T> {
     fn meta(&mut self, dst: Reg, meta: Meta) -> bool {
         match meta {
             Meta::Len => self.put(dst, u32::try_from(self.frame.len()).unwrap_or(u32::MAX)),
-            Meta::Iif => self.put(dst, self.port.id.map_or(u32::MAX, |p| u32::from(p.0))),
+            Meta::Iif => self.put(dst, self.port.iif),
             Meta::IifName => put_bytes(&mut self.regs, dst, &self.port.name),
             Meta::IifAddr => put_bytes(&mut self.regs, dst, &self.port.addr),
             Meta::Mark => self.put(dst, self.out.mark),

@@ -6,8 +6,10 @@ use crate::program::Program;
 /// The port a frame came in on, as programs see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputPort {
-    /// The port's index in [`Program::ports`], when the program names it.
-    pub id: Option<PortId>,
+    /// The port's index in [`Program::ports`] (`meta iif`), or `u32::MAX`
+    /// when the program does not name it: the number runs compare, ready
+    /// for every run ([`InputPort::id`] gives it as an id).
+    pub(crate) iif: u32,
     /// The port's name, NUL padded (`meta iifname`).
     pub name: [u8; 16],
     /// The port's link-layer address.
@@ -21,13 +23,13 @@ impl InputPort {
         let mut padded = [0u8; 16];
         let n = name.len().min(16);
         padded[..n].copy_from_slice(&name.as_bytes()[..n]);
-        let id = program
+        let iif = program
             .ports
             .iter()
             .position(|p| p == name)
-            .map(|i| PortId(i as u16));
+            .map_or(u32::MAX, |i| i as u32);
         InputPort {
-            id,
+            iif,
             name: padded,
             addr,
         }
@@ -36,10 +38,15 @@ impl InputPort {
     /// A port with no name, no address, unknown to the program.
     pub fn unnamed() -> InputPort {
         InputPort {
-            id: None,
+            iif: u32::MAX,
             name: [0; 16],
             addr: [0; 6],
         }
+    }
+
+    /// The port's index in [`Program::ports`], when the program names it.
+    pub fn id(&self) -> Option<PortId> {
+        u16::try_from(self.iif).ok().map(PortId)
     }
 }
 

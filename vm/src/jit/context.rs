@@ -77,7 +77,7 @@ impl Context {
         Context {
             len: (packet.frame.len() as u64).min(MAX_FRAME),
             frame: packet.frame.as_mut_ptr(),
-            port_id: packet.port.id.map_or(u32::MAX, |p| u32::from(p.0)),
+            port_id: packet.port.iif,
             port: packet.port,
             instance,
             out,
