@@ -554,6 +554,10 @@ impl<T: Tracer> Machine<'_, T> {
         src: Reg,
         fixes: &[ChecksumFix],
     ) -> bool {
+        // Mirrors still referring to the frame take their copies before the
+        // bounds check, as in the JIT's code (the copies are the same
+        // whether or not the write then happens).
+        self.out.freeze_mirrors(self.frame);
         let mut new = [0u8; MAX_VALUE_BYTES];
         let Some(r) = self.span(base, offset, len) else {
             return false;
@@ -561,7 +565,6 @@ impl<T: Tracer> Machine<'_, T> {
         if !self.get_bytes(src, len, &mut new) {
             return false;
         }
-        self.out.freeze_mirrors(self.frame);
         let mut old = [0u8; MAX_VALUE_BYTES];
         old[..len].copy_from_slice(&self.frame[r.clone()]);
         self.frame[r.clone()].copy_from_slice(&new[..len]);

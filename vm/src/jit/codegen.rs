@@ -227,6 +227,15 @@ pub(super) fn translate(
         pending: Vec::new(),
         groups: Vec::new(),
     };
+    // A zero the entry block uses: Cranelift places a constant where it is
+    // first used and rematerializes it at later uses, but not when that
+    // first place is a block that does not dominate them (it copies the
+    // constant into the next dominating place it needs it, and copies are
+    // not rematerialized). Without this, the zero of `meta iif == 0`
+    // became a callee-saved register held from the first rule on, for
+    // the object numbers of runtime calls. One store per run.
+    let zero = t.imm32(0);
+    t.run_state_store(zero, ENTRY);
     t.program_body(&entries)?;
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
@@ -2082,9 +2091,10 @@ impl Translator<'_, '_> {
         fixes: &[ChecksumFix],
         brk: Block,
     ) {
-        let start = self.span(base, offset, len, brk);
         if self.mirrors {
-            // Mirrors that still refer to the frame take their copies first.
+            // Mirrors that still refer to the frame take their copies first:
+            // before the bounds check (which writes nothing), so that the
+            // write's offset is not held across the call.
             let untaken = self.out_load(types::I8, offset_of!(Outcome, untaken_mirrors));
             let freeze = self.b.create_block();
             let write = self.b.create_block();
@@ -2094,6 +2104,7 @@ impl Translator<'_, '_> {
             self.b.ins().jump(write, &[]);
             self.enter_sealed(write);
         }
+        let start = self.span(base, offset, len, brk);
         let addr = self.b.ins().iadd(self.frame, start);
         // What the write adds to a checksum's sum, modulo 0xffff, were its
         // first byte the high byte of a word.
