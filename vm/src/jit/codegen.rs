@@ -57,8 +57,9 @@ use crate::program::{MapData, MapValue, Policy, Program, Rule, SetElem};
 use crate::runtime::Instance;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, AtomicRmwOp, Block, BlockArg, Function, InstBuilder, JumpTableData, MemFlagsData,
-    Signature, StackSlotData, StackSlotKind, Type, UserFuncName, Value, types,
+    AbiParam, AtomicRmwOp, Block, BlockArg, Function, InstBuilder, InstructionData, JumpTableData,
+    MemFlagsData, Opcode, Signature, StackSlotData, StackSlotKind, Type, UserFuncName, Value,
+    types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -202,6 +203,7 @@ pub(super) fn translate(
         program,
         instance,
         traced,
+        min_len: if traced { 0 } else { min_len(program) },
         mirrors,
         ctx,
         frame,
@@ -227,15 +229,19 @@ pub(super) fn translate(
         pending: Vec::new(),
         groups: Vec::new(),
     };
-    // A zero the entry block uses: Cranelift places a constant where it is
-    // first used and rematerializes it at later uses, but not when that
-    // first place is a block that does not dominate them (it copies the
-    // constant into the next dominating place it needs it, and copies are
-    // not rematerialized). Without this, the zero of `meta iif == 0`
-    // became a callee-saved register held from the first rule on, for
-    // the object numbers of runtime calls. One store per run.
-    let zero = t.imm32(0);
-    t.run_state_store(zero, ENTRY);
+    // The run state's words, set in the entry block for Cranelift's sake
+    // (their values are set again before anything reads them): Cranelift
+    // places a constant where it is first used and rematerializes it at
+    // later uses, but not when that first place is a block that does not
+    // dominate them (it then copies the constant into the next dominating
+    // place it needs it, and copies are not rematerialized). The small
+    // numbers runtime calls take (object numbers, ports) are also
+    // immediates of the parse section; without these uses, 0 and 1 each
+    // became a callee-saved register held from the first rule on.
+    for (n, at) in [(0, ENTRY), (1, DEPTH)] {
+        let n = t.imm32(n);
+        t.run_state_store(n, at);
+    }
     t.program_body(&entries)?;
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
@@ -332,6 +338,9 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
+    /// The length every frame the code runs has ([`min_len`]; 0 for the
+    /// traced code, which runs every frame).
+    min_len: u32,
     /// Whether the program mirrors frames: its payload writes first take
     /// the copies that mirrors still refer to.
     mirrors: bool,
@@ -451,10 +460,7 @@ impl Translator<'_, '_> {
             3,
         ));
         let place = |t: &mut Self, v: Value, at: usize| {
-            let constant = t.b.func.dfg.value_def(v).inst().is_some_and(|i| {
-                t.b.func.dfg.insts[i].opcode() == cranelift_codegen::ir::Opcode::Iconst
-            });
-            if constant {
+            if t.constant(v).is_some() {
                 Place::Value(v)
             } else {
                 t.b.ins().stack_store(types::I64, v, slot, (8 * at) as i32);
@@ -1342,6 +1348,19 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// `v`'s value when it is a constant.
+    fn constant(&self, v: Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        }
+    }
+
     fn read(&mut self, p: Place, ty: Type) -> Value {
         match p {
             Place::Value(v) => v,
@@ -1536,7 +1555,12 @@ impl Translator<'_, '_> {
             let check = end.max(reach.wanted);
             reach.checked = check;
             let test = Test::Reaches(i, check);
-            if self.known(test) != Some(true) {
+            // At a fixed offset of the frame, bytes before `min_len` are
+            // there.
+            let within = self
+                .constant(b)
+                .is_some_and(|at| at != ABSENT && at + i64::from(check) <= i64::from(self.min_len));
+            if !within && self.known(test) != Some(true) {
                 let end = self.b.ins().iadd_imm_u(b, i64::from(check));
                 let ok = self
                     .b
@@ -2274,6 +2298,64 @@ struct Write {
     start: Value,
 }
 
+/// The shortest frame of real traffic: an ARP request on a virtual link,
+/// which nothing pads to Ethernet's 60 bytes.
+const SHORT_FRAME: u32 = 42;
+
+/// The frame length the untraced code of `program` is made for
+/// ([`crate::jit::JitProgram::run`] gives shorter frames to the
+/// interpreter): how far the program reads or writes past the bases the
+/// parse section only ever sets to one offset of the frame (the link
+/// layer), at most [`SHORT_FRAME`]. Accesses that end there need no
+/// bounds check, and the link layer's are most of a run's checks.
+pub(super) fn min_len(program: &Program) -> u32 {
+    let mut fixed: [Option<Option<u16>>; NUM_BASES] = [None; NUM_BASES];
+    for insn in program.parse.iter().flat_map(|r| &r.insns) {
+        let (dst, at) = match insn {
+            Insn::SetBase {
+                dst,
+                from: None,
+                offset,
+                add: None,
+            } => (dst, Some(*offset)),
+            Insn::SetBase { dst, .. } | Insn::ClearBase { dst } => (dst, None),
+            _ => continue,
+        };
+        if let Some(f) = fixed.get_mut(usize::from(dst.0)) {
+            *f = match *f {
+                None => Some(at),
+                Some(before) if before == at => Some(at),
+                Some(_) => Some(None),
+            };
+        }
+    }
+    let rules = program
+        .parse
+        .iter()
+        .chain(program.chains.iter().flat_map(|c| &c.rules));
+    rules
+        .flat_map(|r| &r.insns)
+        .filter_map(|insn| match insn {
+            Insn::Load {
+                base, offset, len, ..
+            }
+            | Insn::Store {
+                base, offset, len, ..
+            } => {
+                let at = fixed
+                    .get(usize::from(base.0))
+                    .copied()
+                    .flatten()
+                    .flatten()?;
+                Some(u32::from(at) + u32::from(*offset) + u32::from(*len))
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+        .min(SHORT_FRAME)
+}
+
 /// Whether `rule` can enter another chain (a jump, a goto, or a verdict map,
 /// whose elements can change at run time).
 fn leaves_chain(rule: &Rule) -> bool {
@@ -2309,5 +2391,78 @@ fn cond(op: CmpOp) -> IntCC {
         CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
         CmpOp::Gt => IntCC::UnsignedGreaterThan,
         CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::{BaseId, Reg};
+    use crate::program::Chain;
+
+    fn rule(insns: Vec<Insn>) -> Rule {
+        Rule {
+            handle: 0,
+            fingerprint: 0,
+            source: None,
+            counter: None,
+            insns,
+        }
+    }
+
+    fn load(base: u8, offset: u16, len: u8) -> Insn {
+        Insn::Load {
+            dst: Reg(0),
+            base: BaseId(base),
+            offset,
+            len,
+        }
+    }
+
+    fn set_base(dst: u8, from: Option<u8>, offset: u16) -> Insn {
+        Insn::SetBase {
+            dst: BaseId(dst),
+            from: from.map(BaseId),
+            offset,
+            add: None,
+        }
+    }
+
+    /// Base 0 at the frame's start, base 1 after it: `chain` loads.
+    fn program(parse: Vec<Insn>, chain: Vec<Insn>) -> Program {
+        Program {
+            parse: vec![rule(parse)],
+            chains: vec![Chain {
+                name: "t/c".into(),
+                base: None,
+                rules: vec![rule(chain)],
+            }],
+            ..Program::default()
+        }
+    }
+
+    #[test]
+    fn min_len_is_the_farthest_access_at_a_fixed_base() {
+        let fixed = vec![set_base(0, None, 0), set_base(1, Some(0), 14)];
+        let p = program(fixed.clone(), vec![load(0, 12, 2), load(1, 30, 4)]);
+        assert_eq!(min_len(&p), 14);
+        let p = program(fixed.clone(), vec![load(0, 12, 2), load(0, 30, 4)]);
+        assert_eq!(min_len(&p), 34);
+        // A base set to a fixed offset counts it.
+        let p = program(vec![set_base(0, None, 4)], vec![load(0, 12, 2)]);
+        assert_eq!(min_len(&p), 18);
+        // Never more than the shortest real frame.
+        let p = program(fixed, vec![load(0, 60, 4)]);
+        assert_eq!(min_len(&p), SHORT_FRAME);
+    }
+
+    #[test]
+    fn bases_set_two_ways_are_not_fixed() {
+        let two = vec![set_base(0, None, 0), set_base(0, None, 4)];
+        assert_eq!(min_len(&program(two, vec![load(0, 12, 2)])), 0);
+        let cleared = vec![set_base(0, None, 0), Insn::ClearBase { dst: BaseId(0) }];
+        assert_eq!(min_len(&program(cleared, vec![load(0, 12, 2)])), 0);
+        // Never set: absent, no access reaches anything.
+        assert_eq!(min_len(&program(vec![], vec![load(0, 12, 2)])), 0);
     }
 }

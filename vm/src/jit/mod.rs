@@ -29,7 +29,7 @@ pub(crate) use context::Scratch;
 
 use crate::interpreter;
 use crate::outcome::Outcome;
-use crate::packet::Packet;
+use crate::packet::{InputPort, Packet};
 use crate::runtime::Instance;
 use crate::trace::Tracer;
 use context::Context;
@@ -63,6 +63,10 @@ pub struct JitProgram {
     instance: Arc<Instance>,
     plain: Native,
     traced: OnceLock<Result<Native, String>>,
+    /// Frames shorter than this run in the interpreter: the plain code
+    /// reads the bytes before it at fixed offsets without bounds checks
+    /// (see `codegen::min_len`).
+    min_len: usize,
 }
 
 impl std::fmt::Debug for JitProgram {
@@ -159,6 +163,7 @@ impl JitProgram {
             plain: Native::compile(instance, false)?,
             instance: instance.clone(),
             traced: OnceLock::new(),
+            min_len: codegen::min_len(instance.program().program()) as usize,
         })
     }
 
@@ -198,6 +203,9 @@ impl JitProgram {
                 // events (the engines are tested to agree).
                 Err(_) => return interpreter::run(&self.instance, packet, out, tracer),
             }
+        } else if packet.frame.len() < self.min_len {
+            let Packet { frame, port, mark } = packet;
+            return self.run_short(frame, port, mark, out, tracer);
         } else {
             &self.plain
         };
@@ -208,9 +216,28 @@ impl JitProgram {
         // tracer pointers come from live exclusive borrows that last until
         // the call returns, and its instance is the one the code was
         // generated for (kept alive by `self`). The code checks every frame
-        // access against `ctx.len`, touches registers only within the
-        // bounds the verifier proved, and writes the outcome's verdict and
-        // decider only as valid values (`context::result`).
+        // access against `ctx.len` but those of the first `min_len` bytes,
+        // which the untraced code is only given frames of (the traced code
+        // checks them all), touches registers only within the bounds the
+        // verifier proved, and writes the outcome's verdict and decider
+        // only as valid values (`context::result`).
         unsafe { (native.entry)(&mut ctx) };
+    }
+
+    /// Runs a frame shorter than any real one, for which no code is made,
+    /// in the interpreter: out of the way of the common path (whose packet
+    /// then need not be built in memory).
+    #[cold]
+    #[inline(never)]
+    fn run_short<T: Tracer>(
+        &self,
+        frame: &mut [u8],
+        port: &InputPort,
+        mark: u32,
+        out: &mut Outcome,
+        tracer: &mut T,
+    ) {
+        let packet = Packet { frame, port, mark };
+        interpreter::run(&self.instance, packet, out, tracer)
     }
 }
