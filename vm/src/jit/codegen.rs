@@ -44,7 +44,7 @@
 //!   the functions of [`super::context`].
 
 use super::JitError;
-use super::context::{self, Context, PARSE_CHAIN, Scratch, result, verdict_code};
+use super::context::{self, Context, PARSE_CHAIN, Scratch, Trace, result, verdict_code};
 use super::facts::{self, Fact, Subject, Test};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
@@ -524,8 +524,7 @@ impl Translator<'_, '_> {
             let word = self.imm32(result::word(result::POLICY, u32::from(chain.0)));
             self.out_store(word, result::DECIDER);
             if self.traced {
-                let tracer = self.ctx_load(types::I64, offset_of!(Context, tracer));
-                let f = self.ctx_load(types::I64, offset_of!(Context, trace_policy));
+                let (tracer, f) = self.trace_hook(offset_of!(Trace, policy));
                 let chain = self.b.ins().iconst(types::I32, i64::from(chain.0));
                 let accept = self
                     .b
@@ -1874,14 +1873,22 @@ impl Translator<'_, '_> {
         self.b.ins().call_indirect(sig, f, args);
     }
 
+    /// The tracer and the hook at `hook` in the context's [`Trace`], in
+    /// traced code.
+    fn trace_hook(&mut self, hook: usize) -> (Value, Value) {
+        let trace = offset_of!(Context, trace);
+        let tracer = self.ctx_load(types::I64, trace + offset_of!(Trace, tracer));
+        let f = self.ctx_load(types::I64, trace + hook);
+        (tracer, f)
+    }
+
     /// Reports a rule's result to the tracer, in traced code: `kind` and
     /// the two arguments as [`context`]'s `trace_rule` takes them.
     fn trace_rule(&mut self, chain: u32, rule: u32, kind: u32, a: Option<Value>, b: Option<Value>) {
         if !self.traced {
             return;
         }
-        let tracer = self.ctx_load(types::I64, offset_of!(Context, tracer));
-        let f = self.ctx_load(types::I64, offset_of!(Context, trace_rule));
+        let (tracer, f) = self.trace_hook(offset_of!(Trace, rule));
         let zero = self.imm32(0);
         let args = [
             tracer,

@@ -28,6 +28,7 @@ use crate::runtime::Instance;
 use crate::runtime::tables::TableCache;
 use crate::trace::{RuleResult, Tracer};
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 
 /// The largest frame length native code is told about: one less than the
 /// absent-base marker, so that `absent + offset + len` always lies past the
@@ -55,13 +56,22 @@ pub(crate) struct Context {
     pub instance: *const Instance,
     /// Where the result, mirrors, edits and logs go.
     pub out: *mut Outcome,
-    /// The tracer, for traced code only.
+    /// The tracer and its hooks: set only for a tracer that records
+    /// events, the only runs that use the traced code, which alone reads
+    /// them (a run of the untraced code does not spend the stores).
+    pub trace: MaybeUninit<Trace>,
+}
+
+/// What traced code reports rule results and policies to.
+#[repr(C)]
+pub(crate) struct Trace {
+    /// The tracer.
     pub tracer: *mut c_void,
-    /// Reports a rule's result to `tracer` (traced code only).
-    pub trace_rule: extern "C" fn(*mut c_void, u32, u32, u32, u32, u32),
+    /// Reports a rule's result to `tracer`.
+    pub rule: extern "C" fn(*mut c_void, u32, u32, u32, u32, u32),
     /// Reports that a base chain's policy (1 accept, 0 drop) decided, to
-    /// `tracer` (traced code only).
-    pub trace_policy: extern "C" fn(*mut c_void, u32, u32),
+    /// `tracer`.
+    pub policy: extern "C" fn(*mut c_void, u32, u32),
 }
 
 impl Context {
@@ -81,9 +91,14 @@ impl Context {
             port: packet.port,
             instance,
             out,
-            tracer: (tracer as *mut T).cast(),
-            trace_rule: trace_rule::<T>,
-            trace_policy: trace_policy::<T>,
+            trace: match T::EVENTS {
+                true => MaybeUninit::new(Trace {
+                    tracer: (tracer as *mut T).cast(),
+                    rule: trace_rule::<T>,
+                    policy: trace_policy::<T>,
+                }),
+                false => MaybeUninit::uninit(),
+            },
         }
     }
 

@@ -214,8 +214,10 @@ impl JitProgram {
         let mut ctx = Context::new(&self.instance, packet, out, tracer);
         // SAFETY: `ctx` was just built for this run: its frame, outcome and
         // tracer pointers come from live exclusive borrows that last until
-        // the call returns, and its instance is the one the code was
-        // generated for (kept alive by `self`). The code checks every frame
+        // the call returns (the tracer and its hooks are set when `T`
+        // records events, the only runs given the traced code, which alone
+        // reads them), and its instance is the one the code was generated
+        // for (kept alive by `self`). The code checks every frame
         // access against `ctx.len` but those of the first `min_len` bytes,
         // which the untraced code is only given frames of (the traced code
         // checks them all), touches registers only within the bounds the
