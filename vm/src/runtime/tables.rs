@@ -531,12 +531,19 @@ fn build_index<D: Clone>(
 }
 
 /// An exact key's register chunks, as the hash index holds them.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 struct ExactKey(Box<[u32]>);
+
+impl std::hash::Hash for ExactKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Chunks::new(&self.0).hash(state);
+    }
+}
 
 /// Register chunks as the hash index looks them up: compared inline, since
 /// keys are a few chunks, too short for the call to `memcmp` that slices
-/// of `u32` compare with. Hashes as `[u32]` does, like [`ExactKey`].
+/// of `u32` compare with; hashed two chunks to a word (a table's keys all
+/// have one length), as [`ExactKey`] is.
 #[repr(transparent)]
 struct Chunks([u32]);
 
@@ -561,7 +568,10 @@ impl Eq for Chunks {}
 
 impl std::hash::Hash for Chunks {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        for pair in self.0.chunks(2) {
+            let high = pair.get(1).map_or(0, |&c| u64::from(c) << 32);
+            state.write_u64(u64::from(pair[0]) | high);
+        }
     }
 }
 
