@@ -66,7 +66,7 @@ pub enum Policy {
 }
 
 /// One rule: straight-line instructions with its identity and origin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     /// Stable handle; unchanged rules keep theirs across reloads.
     pub handle: u64,

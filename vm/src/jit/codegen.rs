@@ -2407,16 +2407,6 @@ mod tests {
     use crate::insn::{BaseId, Reg};
     use crate::program::Chain;
 
-    fn rule(insns: Vec<Insn>) -> Rule {
-        Rule {
-            handle: 0,
-            fingerprint: 0,
-            source: None,
-            counter: None,
-            insns,
-        }
-    }
-
     fn load(base: u8, offset: u16, len: u8) -> Insn {
         Insn::Load {
             dst: Reg(0),
@@ -2438,11 +2428,17 @@ mod tests {
     /// Base 0 at the frame's start, base 1 after it: `chain` loads.
     fn program(parse: Vec<Insn>, chain: Vec<Insn>) -> Program {
         Program {
-            parse: vec![rule(parse)],
+            parse: vec![Rule {
+                insns: parse,
+                ..Rule::default()
+            }],
             chains: vec![Chain {
                 name: "t/c".into(),
                 base: None,
-                rules: vec![rule(chain)],
+                rules: vec![Rule {
+                    insns: chain,
+                    ..Rule::default()
+                }],
             }],
             ..Program::default()
         }
