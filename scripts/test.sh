@@ -5,7 +5,7 @@
 # cargo-nextest), then builds every target once and runs every test.
 # Tests that need network namespaces run only as root; CI runs this as root.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v nft >/dev/null 2>&1 || need_apt+=(nftables)
@@ -17,7 +17,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
     else
-        echo "test.sh: not root; skipping apt install of ${need_apt[*]}" >&2
+        echo "scripts/test.sh: not root; skipping apt install of ${need_apt[*]}" >&2
     fi
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
