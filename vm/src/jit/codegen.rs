@@ -149,14 +149,16 @@ pub(super) type Groups = Vec<Box<Group>>;
 
 /// Fills `func` with the code of `instance`'s program; with `traced`, the
 /// code reports every rule's result and every policy to the context's
-/// tracer.
+/// tracer. Returns the rule groups the code points into and the frame
+/// length the code is made for ([`min_len`]; 0 for the traced code, which
+/// runs every frame): shorter frames must not be given to it.
 pub(super) fn translate(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     instance: &Instance,
     traced: bool,
     isa: &dyn TargetIsa,
-) -> Result<Groups, JitError> {
+) -> Result<(Groups, u32), JitError> {
     let call_conv = isa.default_call_conv();
     let ptr = types::I64;
     func.signature = Signature::new(call_conv);
@@ -245,7 +247,7 @@ pub(super) fn translate(
     t.program_body(&entries)?;
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
-    Ok(t.groups)
+    Ok((t.groups, t.min_len))
 }
 
 /// An offset into the context as a load/store offset.
@@ -1484,6 +1486,7 @@ impl Translator<'_, '_> {
         }
         if n == 0 {
             self.b.ins().jump(miss_to, &[]);
+            return;
         }
         for i in 0..n {
             let hit = test(self, i);

@@ -63,10 +63,6 @@ pub struct JitProgram {
     instance: Arc<Instance>,
     plain: Native,
     traced: OnceLock<Result<Native, String>>,
-    /// Frames shorter than this run in the interpreter: the plain code
-    /// reads the bytes before it at fixed offsets without bounds checks
-    /// (see `codegen::min_len`).
-    min_len: usize,
 }
 
 impl std::fmt::Debug for JitProgram {
@@ -89,6 +85,10 @@ struct Native {
     code_bytes: usize,
     /// The rule groups the code points into (see [`groups`]).
     groups: codegen::Groups,
+    /// The shortest frame the code may be given: it reads the bytes
+    /// before this at fixed offsets without bounds checks (see
+    /// `codegen::min_len`; 0 for the traced code).
+    min_len: usize,
 }
 
 impl Drop for Native {
@@ -129,7 +129,8 @@ impl Native {
         let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
         let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        let groups = codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
+        let (groups, min_len) =
+            codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
         let id = module
             .declare_function("program", Linkage::Local, &ctx.func.signature)
             .map_err(|e| JitError::Codegen(e.to_string()))?;
@@ -151,6 +152,7 @@ impl Native {
             entry,
             code_bytes,
             groups,
+            min_len: min_len as usize,
         })
     }
 }
@@ -163,7 +165,6 @@ impl JitProgram {
             plain: Native::compile(instance, false)?,
             instance: instance.clone(),
             traced: OnceLock::new(),
-            min_len: codegen::min_len(instance.program().program()) as usize,
         })
     }
 
@@ -203,7 +204,7 @@ impl JitProgram {
                 // events (the engines are tested to agree).
                 Err(_) => return interpreter::run(&self.instance, packet, out, tracer),
             }
-        } else if packet.frame.len() < self.min_len {
+        } else if packet.frame.len() < self.plain.min_len {
             let Packet { frame, port, mark } = packet;
             return self.run_short(frame, port, mark, out, tracer);
         } else {
