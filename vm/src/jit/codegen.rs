@@ -720,8 +720,11 @@ impl Translator<'_, '_> {
         let brk = at.brk;
         match insn {
             // They read registers in straight-line code, or compare the
-            // loaded bytes in place.
+            // loaded bytes in place, or (lookups) load what their branches
+            // read in those branches and forget it after them
+            // ([`Self::branches_loading`]).
             Insn::Cmp { .. } | Insn::InList { .. } => {}
+            Insn::Lookup { .. } | Insn::VmapLookup { .. } => {}
             // Loaded values are read before the instruction, whose code
             // may branch (its values must dominate the rest of the rule).
             _ => {
@@ -730,11 +733,14 @@ impl Translator<'_, '_> {
                 }
             }
         }
-        if !insn.is_pure() {
-            // It may write the frame: values noted before are loaded now,
-            // and are no longer the bytes in the frame.
+        if let Insn::Store { .. } = insn {
+            // It writes the frame: values noted before are loaded now, and
+            // are no longer the bytes in the frame. (No other instruction
+            // writes it, so noted values no one reads are never loaded.)
             self.materialize(0..NUM_REGS);
             self.loaded = [None; NUM_REGS];
+        }
+        if !insn.is_pure() {
             self.reach = [Reach::default(); NUM_BASES];
         }
         match insn {
@@ -894,24 +900,24 @@ impl Translator<'_, '_> {
                 self.any_of(list.len(), element, hit_to, miss_to);
                 self.enter_sealed(cont);
             }
-            Insn::Lookup { src, set, negate } => {
-                let table = self.instance.set(*set);
+            Insn::Lookup { src, set, negate } => self.branches_loading(|t| {
+                let table = t.instance.set(*set);
                 let regs = table.map_or(0, |s| s.layout().regs());
-                let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
-                let (hit_to, miss_to, cont) = self.membership(*negate, brk);
-                if let (Some(t), Some((compiled, elems))) = (table, inline) {
+                let inline = table.and_then(|s| s.small_snapshot(INLINE_TABLE_LIMIT));
+                let (hit_to, miss_to, cont) = t.membership(*negate, brk);
+                if let (Some(s), Some((compiled, elems))) = (table, inline) {
                     // While the set is as compiled, its elements are
                     // compares; after a change, a lookup.
-                    let slow = self.unless_changed(t.version(), compiled);
-                    let widths = t.layout().widths();
+                    let slow = t.unless_changed(s.version(), compiled);
+                    let widths = s.layout().widths();
                     let element = |t: &mut Self, i: usize| t.elem_holds(*src, widths, &elems[i].0);
-                    self.any_of(elems.len(), element, hit_to, miss_to);
-                    self.enter_sealed(slow);
+                    t.any_of(elems.len(), element, hit_to, miss_to);
+                    t.enter_sealed(slow);
                 }
-                let found = self.set_lookup(*set, *src, regs);
-                self.b.ins().brif(found, hit_to, &[], miss_to, &[]);
-                self.enter_sealed(cont);
-            }
+                let found = t.set_lookup(*set, *src, regs);
+                t.b.ins().brif(found, hit_to, &[], miss_to, &[]);
+                t.enter_sealed(cont);
+            }),
             Insn::MapLookup { src, map, dst } => {
                 let regs = self.instance.map(*map).map_or(0, |m| m.layout().regs());
                 self.store_scratch(*src, regs);
@@ -927,6 +933,8 @@ impl Translator<'_, '_> {
                 }
             }
             Insn::VmapLookup { src, map } => {
+                // The rule ends here: what the branches load is read by
+                // nothing after them.
                 let table = self.instance.map(*map);
                 let inline = table.and_then(|t| t.small_snapshot(INLINE_TABLE_LIMIT));
                 if let (Some(t), Some((compiled, elems))) = (table, inline) {
@@ -1280,6 +1288,16 @@ impl Translator<'_, '_> {
         let reg = (usize::from(r.0) + j).min(NUM_REGS - 1);
         self.materialize(reg..reg + 1);
         self.b.use_var(self.regs[reg])
+    }
+
+    /// Translates (with `f`) an instruction whose code branches and whose
+    /// branches load the noted values ([`Self::load_value`]) they read:
+    /// loaded in one branch, a value is not there in the others, so after
+    /// the instruction every noted value counts as not loaded again.
+    fn branches_loading(&mut self, f: impl FnOnce(&mut Self)) {
+        let loaded = self.loaded;
+        f(self);
+        self.loaded = loaded;
     }
 
     fn def_reg(&mut self, r: Reg, j: usize, v: Value) {
