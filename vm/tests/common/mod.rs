@@ -89,7 +89,7 @@ macro_rules! engine_tests {
             goto_returns_to_the_jumper, chain_entered_twice, vmap_semantics, mark_semantics,
             base_chains_in_order, device_bound_chains, terminal_verdicts, counters_count,
             rule_counter_is_counted_by_its_statement, limits_with_a_clock, store_fixes_checksums,
-            insert_remove_and_mirror, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames,
+            insert_remove_and_mirror, many_mirrors_and_logs_keep_their_order, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames,
             inline_lists, parse_skips_rules, checksum_fixes_apply_when_their_key_matches,
             loaded_values_outlive_writes, ordered_compares_take_whole_chunks
         );

@@ -1339,6 +1339,71 @@ pub fn logs_record_prefixes<E: Engine>(e: &E) {
     );
 }
 
+pub fn many_mirrors_and_logs_keep_their_order<E: Engine>(e: &E) {
+    // Six `dup` and six `log` statements, around an insertion and before a
+    // payload write: all of them, in order, each copy with the edits made
+    // before its `dup` and without the write.
+    let mut insns = Vec::new();
+    for k in 0..6u16 {
+        insns.push(Insn::Mirror {
+            port: PortId(k % 2),
+        });
+        insns.push(Insn::Log {
+            prefix: format!("p{k}"),
+        });
+        if k == 2 {
+            insns.push(Insn::Insert {
+                base: BaseId(0),
+                offset: 1,
+                bytes: v(&[0xaa]),
+            });
+        }
+    }
+    insns.extend([
+        imm(0, &[0x77]),
+        Insn::Store {
+            base: BaseId(0),
+            offset: 0,
+            len: 1,
+            src: Reg(0),
+            checksums: vec![],
+        },
+    ]);
+    let mut p = matcher(insns);
+    p.ports = vec!["m0".into(), "m1".into()];
+    let i = instance(p);
+    let mut frame = vec![0, 1, 2];
+    let out = run_mut(e, &i, &mut frame, 0);
+    assert_eq!(frame, [0x77, 1, 2]);
+    let ports: Vec<u16> = out.mirrors.iter().map(|m| m.port.0).collect();
+    assert_eq!(ports, [0, 1, 0, 1, 0, 1]);
+    let copies: Vec<Vec<u8>> = out
+        .mirrors
+        .iter()
+        .map(|m| {
+            let mut copy = Vec::new();
+            out.write_mirror(m, &frame, &mut copy);
+            copy
+        })
+        .collect();
+    let (before, after) = (vec![0u8, 1, 2], vec![0u8, 0xaa, 1, 2]);
+    assert_eq!(
+        copies,
+        [
+            before.clone(),
+            before.clone(),
+            before,
+            after.clone(),
+            after.clone(),
+            after
+        ]
+    );
+    assert_eq!(
+        out.log_prefixes(i.program().program()).collect::<Vec<_>>(),
+        ["p0", "p1", "p2", "p3", "p4", "p5"]
+    );
+}
+
 pub fn edge_acl_verdicts<E: Engine>(e: &E) {
     let i = instance(edge_acl::program());
     for case in edge_acl::cases() {
