@@ -46,6 +46,7 @@
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, Scratch, Trace, result, verdict_code};
 use super::facts::{self, Fact, Subject, Test};
+use super::frame_bounds::{FrameBounds, frame_bounds};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
@@ -150,8 +151,8 @@ pub(super) type Groups = Vec<Box<Group>>;
 /// Fills `func` with the code of `instance`'s program; with `traced`, the
 /// code reports every rule's result and every policy to the context's
 /// tracer. Returns the rule groups the code points into and the frame
-/// length the code is made for ([`min_len`]; 0 for the traced code, which
-/// runs every frame): shorter frames must not be given to it.
+/// length the code is made for ([`FrameBounds::min_len`]; 0 for the traced
+/// code, which runs every frame): shorter frames must not be given to it.
 pub(super) fn translate(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -205,7 +206,13 @@ pub(super) fn translate(
         program,
         instance,
         traced,
-        min_len: if traced { 0 } else { min_len(program) },
+        bounds: match traced {
+            true => FrameBounds {
+                min_len: 0,
+                bounded: [None; NUM_BASES],
+            },
+            false => frame_bounds(program),
+        },
         mirrors,
         ctx,
         frame,
@@ -247,7 +254,7 @@ pub(super) fn translate(
     t.program_body(&entries)?;
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
-    Ok((t.groups, t.min_len))
+    Ok((t.groups, t.bounds.min_len))
 }
 
 /// An offset into the context as a load/store offset.
@@ -340,9 +347,9 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
-    /// The length every frame the code runs has ([`min_len`]; 0 for the
-    /// traced code, which runs every frame).
-    min_len: u32,
+    /// What every frame the code runs is sure to hold (for the traced
+    /// code, which runs every frame and checks every access, nothing).
+    bounds: FrameBounds,
     /// Whether the program mirrors frames: its payload writes first take
     /// the copies that mirrors still refer to.
     mirrors: bool,
@@ -1575,11 +1582,17 @@ impl Translator<'_, '_> {
             let check = end.max(reach.wanted);
             reach.checked = check;
             let test = Test::Reaches(i, check);
-            // At a fixed offset of the frame, bytes before `min_len` are
-            // there.
-            let within = self
-                .constant(b)
-                .is_some_and(|at| at != ABSENT && at + i64::from(check) <= i64::from(self.min_len));
+            // At a fixed offset of the frame, or in a chain at a bounded
+            // one, bytes before `min_len` are there.
+            let min_len = i64::from(self.bounds.min_len);
+            let within = match self.constant(b) {
+                Some(at) => at != ABSENT && at + i64::from(check) <= min_len,
+                None => {
+                    self.fixed.is_some()
+                        && self.bounds.bounded[i]
+                            .is_some_and(|at| i64::from(at) + i64::from(check) <= min_len)
+                }
+            };
             if !within && self.known(test) != Some(true) {
                 let end = self.b.ins().iadd_imm_u(b, i64::from(check));
                 let ok = self
@@ -2326,64 +2339,6 @@ struct Write {
     start: Value,
 }
 
-/// The shortest frame of real traffic: an ARP request on a virtual link,
-/// which nothing pads to Ethernet's 60 bytes.
-const SHORT_FRAME: u32 = 42;
-
-/// The frame length the untraced code of `program` is made for
-/// ([`crate::jit::JitProgram::run`] gives shorter frames to the
-/// interpreter): how far the program reads or writes past the bases the
-/// parse section only ever sets to one offset of the frame (the link
-/// layer), at most [`SHORT_FRAME`]. Accesses that end there need no
-/// bounds check, and the link layer's are most of a run's checks.
-pub(super) fn min_len(program: &Program) -> u32 {
-    let mut fixed: [Option<Option<u16>>; NUM_BASES] = [None; NUM_BASES];
-    for insn in program.parse.iter().flat_map(|r| &r.insns) {
-        let (dst, at) = match insn {
-            Insn::SetBase {
-                dst,
-                from: None,
-                offset,
-                add: None,
-            } => (dst, Some(*offset)),
-            Insn::SetBase { dst, .. } | Insn::ClearBase { dst } => (dst, None),
-            _ => continue,
-        };
-        if let Some(f) = fixed.get_mut(usize::from(dst.0)) {
-            *f = match *f {
-                None => Some(at),
-                Some(before) if before == at => Some(at),
-                Some(_) => Some(None),
-            };
-        }
-    }
-    let rules = program
-        .parse
-        .iter()
-        .chain(program.chains.iter().flat_map(|c| &c.rules));
-    rules
-        .flat_map(|r| &r.insns)
-        .filter_map(|insn| match insn {
-            Insn::Load {
-                base, offset, len, ..
-            }
-            | Insn::Store {
-                base, offset, len, ..
-            } => {
-                let at = fixed
-                    .get(usize::from(base.0))
-                    .copied()
-                    .flatten()
-                    .flatten()?;
-                Some(u32::from(at) + u32::from(*offset) + u32::from(*len))
-            }
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0)
-        .min(SHORT_FRAME)
-}
-
 /// Whether `rule` can enter another chain (a jump, a goto, or a verdict map,
 /// whose elements can change at run time).
 fn leaves_chain(rule: &Rule) -> bool {
@@ -2419,74 +2374,5 @@ fn cond(op: CmpOp) -> IntCC {
         CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
         CmpOp::Gt => IntCC::UnsignedGreaterThan,
         CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::insn::{BaseId, Reg};
-    use crate::program::Chain;
-
-    fn load(base: u8, offset: u16, len: u8) -> Insn {
-        Insn::Load {
-            dst: Reg(0),
-            base: BaseId(base),
-            offset,
-            len,
-        }
-    }
-
-    fn set_base(dst: u8, from: Option<u8>, offset: u16) -> Insn {
-        Insn::SetBase {
-            dst: BaseId(dst),
-            from: from.map(BaseId),
-            offset,
-            add: None,
-        }
-    }
-
-    /// Base 0 at the frame's start, base 1 after it: `chain` loads.
-    fn program(parse: Vec<Insn>, chain: Vec<Insn>) -> Program {
-        Program {
-            parse: vec![Rule {
-                insns: parse,
-                ..Rule::default()
-            }],
-            chains: vec![Chain {
-                name: "t/c".into(),
-                base: None,
-                rules: vec![Rule {
-                    insns: chain,
-                    ..Rule::default()
-                }],
-            }],
-            ..Program::default()
-        }
-    }
-
-    #[test]
-    fn min_len_is_the_farthest_access_at_a_fixed_base() {
-        let fixed = vec![set_base(0, None, 0), set_base(1, Some(0), 14)];
-        let p = program(fixed.clone(), vec![load(0, 12, 2), load(1, 30, 4)]);
-        assert_eq!(min_len(&p), 14);
-        let p = program(fixed.clone(), vec![load(0, 12, 2), load(0, 30, 4)]);
-        assert_eq!(min_len(&p), 34);
-        // A base set to a fixed offset counts it.
-        let p = program(vec![set_base(0, None, 4)], vec![load(0, 12, 2)]);
-        assert_eq!(min_len(&p), 18);
-        // Never more than the shortest real frame.
-        let p = program(fixed, vec![load(0, 60, 4)]);
-        assert_eq!(min_len(&p), SHORT_FRAME);
-    }
-
-    #[test]
-    fn bases_set_two_ways_are_not_fixed() {
-        let two = vec![set_base(0, None, 0), set_base(0, None, 4)];
-        assert_eq!(min_len(&program(two, vec![load(0, 12, 2)])), 0);
-        let cleared = vec![set_base(0, None, 0), Insn::ClearBase { dst: BaseId(0) }];
-        assert_eq!(min_len(&program(cleared, vec![load(0, 12, 2)])), 0);
-        // Never set: absent, no access reaches anything.
-        assert_eq!(min_len(&program(vec![], vec![load(0, 12, 2)])), 0);
     }
 }

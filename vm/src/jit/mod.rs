@@ -23,6 +23,7 @@
 mod codegen;
 mod context;
 mod facts;
+mod frame_bounds;
 mod groups;
 
 pub(crate) use context::Scratch;
@@ -86,8 +87,8 @@ struct Native {
     /// The rule groups the code points into (see [`groups`]).
     groups: codegen::Groups,
     /// The shortest frame the code may be given: it reads the bytes
-    /// before this at fixed offsets without bounds checks (see
-    /// `codegen::min_len`; 0 for the traced code).
+    /// before this at known offsets without bounds checks (see
+    /// `frame_bounds`; 0 for the traced code).
     min_len: usize,
 }
 
