@@ -659,13 +659,21 @@ impl Translator<'_, '_> {
         let mut fused = false;
         self.begin(&rule.insns);
         if let Some(flow) = self.flow.as_mut() {
-            flow.now = flow.entry[index].take().unwrap_or_default();
+            let Some(now) = flow.entry[index].take() else {
+                // No edge comes here (the rules before all go past it): its
+                // code would run never and tell the rules after it nothing.
+                self.b.ins().jump(next, &[]);
+                return Ok(());
+            };
             flow.rule = Some(index);
             if leaves_chain(rule) {
                 // The rule after it is a return site: entered from the
-                // return dispatch too, it knows nothing.
-                facts::meet(&mut flow.entry[index + 1], &[]);
+                // return dispatch too, after the chains this rule entered,
+                // which change nothing facts are about. It knows at least
+                // what this rule knows where it starts.
+                facts::meet(&mut flow.entry[index + 1], &now);
             }
+            flow.now = now;
         }
         for (i, insn) in rule.insns.iter().enumerate() {
             if std::mem::take(&mut fused) {
