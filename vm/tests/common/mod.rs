@@ -294,6 +294,33 @@ pub fn run_mut<E: Engine>(
     out
 }
 
+/// The copies `out`'s mirrors send, of a run that left the frame as
+/// `frame`.
+pub fn mirror_copies(out: &Outcome, frame: &[u8]) -> Vec<Vec<u8>> {
+    out.mirrors
+        .iter()
+        .map(|m| {
+            let mut copy = Vec::new();
+            out.write_mirror(m, frame, &mut copy);
+            copy
+        })
+        .collect()
+}
+
+/// `frame[0] := 0x77` (a payload write, through register 0).
+pub fn write_first_byte() -> [Insn; 2] {
+    [
+        imm(0, &[0x77]),
+        Insn::Store {
+            base: BaseId(0),
+            offset: 0,
+            len: 1,
+            src: Reg(0),
+            checksums: vec![],
+        },
+    ]
+}
+
 /// Whether a [`matcher`] program accepts the frame.
 pub fn matches<E: Engine>(engine: &E, instance: &Arc<Instance>, frame: &[u8]) -> bool {
     run(engine, instance, frame).verdict == vm::Final::Accept

@@ -570,15 +570,7 @@ pub fn run_frames(program: vm::Verified, g: &mut Gen) {
             );
             let mut sent = Vec::new();
             vm::apply_edits(&bytes, &out.edits, &mut sent);
-            let mirrors: Vec<Vec<u8>> = out
-                .mirrors
-                .iter()
-                .map(|m| {
-                    let mut copy = Vec::new();
-                    out.write_mirror(m, &bytes, &mut copy);
-                    copy
-                })
-                .collect();
+            let mirrors = super::mirror_copies(&out, &bytes);
             (out, bytes, sent, mirrors, log)
         };
         let want = run(&|p, o, t| interpreter::run(&interp, p, o, t));

@@ -1268,16 +1268,7 @@ pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
             },
         ];
         if write {
-            insns.extend([
-                imm(0, &[0x77]),
-                Insn::Store {
-                    base: BaseId(0),
-                    offset: 0,
-                    len: 1,
-                    src: Reg(0),
-                    checksums: vec![],
-                },
-            ]);
+            insns.extend(write_first_byte());
         }
         let mut p = matcher(insns);
         p.ports = vec!["m0".into(), "m1".into()];
@@ -1289,14 +1280,10 @@ pub fn insert_remove_and_mirror<E: Engine>(e: &E) {
         apply_edits(&frame, &out.edits, &mut sent);
         let first = if write { 0x77 } else { 0 };
         assert_eq!(sent, [first, 1, 0xaa, 0xbb, 2, 3, 6]);
-        assert_eq!(out.mirrors.len(), 2);
-        let copy = |m| {
-            let mut copy = Vec::new();
-            out.write_mirror(m, &frame, &mut copy);
-            copy
-        };
-        assert_eq!(copy(&out.mirrors[0]), [0, 1, 2, 3, 4, 5, 6]);
-        assert_eq!(copy(&out.mirrors[1]), [0, 1, 0xaa, 0xbb, 2, 3, 4, 5, 6]);
+        let copies = mirror_copies(&out, &frame);
+        assert_eq!(copies.len(), 2);
+        assert_eq!(copies[0], [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(copies[1], [0, 1, 0xaa, 0xbb, 2, 3, 4, 5, 6]);
         assert_eq!(out.mirrors[1].port, PortId(1));
     }
     // Insert at the very end is allowed, past it breaks; remove past it breaks.
@@ -1359,16 +1346,7 @@ pub fn many_mirrors_and_logs_keep_their_order<E: Engine>(e: &E) {
             });
         }
     }
-    insns.extend([
-        imm(0, &[0x77]),
-        Insn::Store {
-            base: BaseId(0),
-            offset: 0,
-            len: 1,
-            src: Reg(0),
-            checksums: vec![],
-        },
-    ]);
+    insns.extend(write_first_byte());
     let mut p = matcher(insns);
     p.ports = vec!["m0".into(), "m1".into()];
     let i = instance(p);
@@ -1377,15 +1355,7 @@ pub fn many_mirrors_and_logs_keep_their_order<E: Engine>(e: &E) {
     assert_eq!(frame, [0x77, 1, 2]);
     let ports: Vec<u16> = out.mirrors.iter().map(|m| m.port.0).collect();
     assert_eq!(ports, [0, 1, 0, 1, 0, 1]);
-    let copies: Vec<Vec<u8>> = out
-        .mirrors
-        .iter()
-        .map(|m| {
-            let mut copy = Vec::new();
-            out.write_mirror(m, &frame, &mut copy);
-            copy
-        })
-        .collect();
+    let copies = mirror_copies(&out, &frame);
     let (before, after) = (vec![0u8, 1, 2], vec![0u8, 0xaa, 1, 2]);
     assert_eq!(
         copies,
