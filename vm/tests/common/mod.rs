@@ -16,6 +16,8 @@ pub mod edge_acl;
 pub mod programs;
 pub mod semantics;
 
+pub use programs::mirror_copies;
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use vm::jit::JitProgram;
@@ -292,19 +294,6 @@ pub fn run_mut<E: Engine>(
         &mut out,
     );
     out
-}
-
-/// The copies `out`'s mirrors send, of a run that left the frame as
-/// `frame`.
-pub fn mirror_copies(out: &Outcome, frame: &[u8]) -> Vec<Vec<u8>> {
-    out.mirrors
-        .iter()
-        .map(|m| {
-            let mut copy = Vec::new();
-            out.write_mirror(m, frame, &mut copy);
-            copy
-        })
-        .collect()
 }
 
 /// `frame[0] := 0x77` (a payload write, through register 0).

@@ -570,7 +570,7 @@ pub fn run_frames(program: vm::Verified, g: &mut Gen) {
             );
             let mut sent = Vec::new();
             vm::apply_edits(&bytes, &out.edits, &mut sent);
-            let mirrors = super::mirror_copies(&out, &bytes);
+            let mirrors = mirror_copies(&out, &bytes);
             (out, bytes, sent, mirrors, log)
         };
         let want = run(&|p, o, t| interpreter::run(&interp, p, o, t));
@@ -604,4 +604,18 @@ pub fn run_frames(program: vm::Verified, g: &mut Gen) {
             listing()
         );
     }
+}
+
+/// The copies `out`'s mirrors send, of a run that left the frame as
+/// `frame`. (Here, not in the tests' `common`, because the fuzz target
+/// includes this file alone.)
+pub fn mirror_copies(out: &Outcome, frame: &[u8]) -> Vec<Vec<u8>> {
+    out.mirrors
+        .iter()
+        .map(|m| {
+            let mut copy = Vec::new();
+            out.write_mirror(m, frame, &mut copy);
+            copy
+        })
+        .collect()
 }
