@@ -31,7 +31,7 @@ use crate::program::Program;
 pub(super) const SHORT_FRAME: u32 = 42;
 
 /// What the untraced code of a program may assume of a frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct FrameBounds {
     /// The shortest frame the code is given: how far the program reads or
     /// writes past its fixed bases and its chains past its bounded bases,
@@ -74,9 +74,11 @@ impl Held {
     /// What a base set to `offset` past a base holding `self` holds.
     fn plus(self, offset: u32) -> Held {
         match self {
-            Held::Offset { max } => Held::Offset { max: max + offset },
+            Held::Offset { max } => Held::Offset {
+                max: max.saturating_add(offset),
+            },
             Held::MaybeAbsent { max } => Held::MaybeAbsent {
-                max: max.map(|m| m + offset),
+                max: max.map(|m| m.saturating_add(offset)),
             },
             Held::Unknown => Held::Unknown,
         }
@@ -145,7 +147,7 @@ fn farthest<'p>(
                 base, offset, len, ..
             } => {
                 let at = at.get(usize::from(base.0)).copied().flatten()?;
-                Some(at + u32::from(*offset) + u32::from(*len))
+                Some(at.saturating_add(u32::from(*offset) + u32::from(*len)))
             }
             _ => None,
         })
@@ -235,7 +237,9 @@ fn may_break(insn: &Insn, bases: &Bases, min_len: u32) -> bool {
         Insn::Load {
             base, offset, len, ..
         } => match bases.get(usize::from(base.0)) {
-            Some(Held::Offset { max }) => max + u32::from(*offset) + u32::from(*len) > min_len,
+            Some(Held::Offset { max }) => {
+                max.saturating_add(u32::from(*offset) + u32::from(*len)) > min_len
+            }
             _ => true,
         },
         _ => true,
