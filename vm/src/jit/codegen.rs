@@ -738,8 +738,10 @@ impl Translator<'_, '_> {
             // loaded bytes in place, or (lookups) load what their branches
             // read in those branches and forget it after them
             // ([`Self::branches_loading`]).
-            Insn::Cmp { .. } | Insn::InList { .. } => {}
-            Insn::Lookup { .. } | Insn::VmapLookup { .. } => {}
+            Insn::Cmp { .. }
+            | Insn::InList { .. }
+            | Insn::Lookup { .. }
+            | Insn::VmapLookup { .. } => {}
             // Loaded values are read before the instruction, whose code
             // may branch (its values must dominate the rest of the rule).
             _ => {

@@ -59,14 +59,13 @@ impl Held {
     /// meet.
     fn meet(self, other: Held) -> Held {
         use Held::*;
-        let max = |a: Option<u32>, b: Option<u32>| a.max(b);
         match (self, other) {
             (Unknown, _) | (_, Unknown) => Unknown,
             (Offset { max: a }, Offset { max: b }) => Offset { max: a.max(b) },
-            (MaybeAbsent { max: a }, MaybeAbsent { max: b }) => MaybeAbsent { max: max(a, b) },
+            (MaybeAbsent { max: a }, MaybeAbsent { max: b }) => MaybeAbsent { max: a.max(b) },
             (MaybeAbsent { max: a }, Offset { max: b })
             | (Offset { max: b }, MaybeAbsent { max: a }) => MaybeAbsent {
-                max: max(a, Some(b)),
+                max: a.max(Some(b)),
             },
         }
     }
