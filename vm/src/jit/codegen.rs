@@ -46,7 +46,7 @@
 use super::JitError;
 use super::context::{self, Context, PARSE_CHAIN, Scratch, Trace, result, verdict_code};
 use super::facts::{self, Fact, Subject, Test};
-use super::frame_bounds::{FrameBounds, frame_bounds};
+use super::frame_bounds::{FrameBounds, Walk, frame_bounds};
 use super::groups::{self, Group, Tail};
 use crate::insn::{
     AluOp, BaseId, ChainId, ChecksumFix, CmpOp, Insn, KeyId, MAX_CALL_DEPTH, Meta, NUM_BASES,
@@ -206,13 +206,8 @@ pub(super) fn translate(
         program,
         instance,
         traced,
-        bounds: match traced {
-            true => FrameBounds {
-                min_len: 0,
-                bounded: [None; NUM_BASES],
-            },
-            false => frame_bounds(program),
-        },
+        bounds: frame_bounds(program, traced),
+        walk: None,
         mirrors,
         ctx,
         frame,
@@ -257,6 +252,60 @@ pub(super) fn translate(
     Ok((t.groups, t.bounds.min_len))
 }
 
+/// The width of the word [`Translator::loaded_word`] loads for `rest` bytes
+/// of a value with `room` bytes readable from there, and how many of the
+/// value's bytes it holds.
+fn word_width(rest: usize, room: usize) -> (usize, usize) {
+    let fits = match rest {
+        8.. => 8,
+        4..8 => 4,
+        2..4 => 2,
+        _ => 1,
+    };
+    let covers = rest.min(8).next_power_of_two();
+    match covers <= room {
+        true => (covers, rest.min(8)),
+        false => (fits, fits),
+    }
+}
+
+/// The number a host load of `bytes` (1 to 8 of them, zero-filled to a
+/// width of 1, 2, 4 or 8) reads.
+fn host_order(bytes: &[u8]) -> i64 {
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    let n = match bytes.len().next_power_of_two() {
+        8 => u64::from_ne_bytes(word),
+        4 => u64::from(u32::from_ne_bytes([word[0], word[1], word[2], word[3]])),
+        2 => u64::from(u16::from_ne_bytes([word[0], word[1]])),
+        _ => u64::from(word[0]),
+    };
+    n as i64
+}
+
+/// The elements of an inline list, with those that overlap or adjoin
+/// merged into ranges when any do (sorted then); else as listed, whose
+/// order the first hit follows.
+fn coalesced(list: &[(Const, Const)]) -> std::borrow::Cow<'_, [(Const, Const)]> {
+    let mut sorted: Vec<&(Const, Const)> = list.iter().collect();
+    sorted.sort_by_key(|(low, _)| low.packed());
+    let mut merged: Vec<(Const, Const)> = Vec::with_capacity(list.len());
+    for (low, high) in sorted {
+        match merged.last_mut() {
+            Some((_, last)) if low.packed() <= last.packed().saturating_add(1) => {
+                if high.packed() > last.packed() {
+                    *last = high.clone();
+                }
+            }
+            _ => merged.push((low.clone(), high.clone())),
+        }
+    }
+    match merged.len() < list.len() {
+        true => std::borrow::Cow::Owned(merged),
+        false => std::borrow::Cow::Borrowed(list),
+    }
+}
+
 /// An offset into the context as a load/store offset.
 fn field(offset: usize) -> i32 {
     offset as i32
@@ -271,6 +320,9 @@ struct Loaded {
     addr: Value,
     offset: i32,
     len: usize,
+    /// How many bytes from `addr + offset` may be read (at least `len`):
+    /// a compare may read a little past the value and mask the rest.
+    room: usize,
     /// How to load it: [`FRAME`] or [`PORT`].
     flags: MemFlagsData,
     /// Whether the registers hold the value yet.
@@ -350,6 +402,9 @@ struct Translator<'a, 'f> {
     /// What every frame the code runs is sure to hold (for the traced
     /// code, which runs every frame and checks every access, nothing).
     bounds: FrameBounds,
+    /// What the code knows of the bases and registers at the instruction
+    /// being translated (set at each rule's start).
+    walk: Option<Walk>,
     /// Whether the program mirrors frames: its payload writes first take
     /// the copies that mirrors still refer to.
     mirrors: bool,
@@ -658,6 +713,7 @@ impl Translator<'_, '_> {
         let mut ended = false;
         let mut fused = false;
         self.begin(&rule.insns);
+        let mut walk = self.bounds.rule_start(chain.is_none().then_some(index));
         if let Some(flow) = self.flow.as_mut() {
             let Some(now) = flow.entry[index].take() else {
                 // No edge comes here (the rules before all go past it): its
@@ -676,6 +732,10 @@ impl Translator<'_, '_> {
             flow.now = now;
         }
         for (i, insn) in rule.insns.iter().enumerate() {
+            if let Some(before) = i.checked_sub(1) {
+                walk.step(&rule.insns[before], self.program);
+            }
+            self.walk = Some(walk);
             if std::mem::take(&mut fused) {
                 continue;
             }
@@ -767,9 +827,18 @@ impl Translator<'_, '_> {
                 offset,
                 len,
             } => {
-                let start = self.span(*base, *offset, usize::from(*len), brk);
-                let addr = self.b.ins().iadd(self.frame, start);
-                self.load_value(*dst, addr, 0, usize::from(*len), FRAME);
+                // The offset goes in the loads (not in the address, which a
+                // single load then computes apart).
+                let (at, room) = self.span(*base, *offset, usize::from(*len), brk);
+                let addr = self.b.ins().iadd(self.frame, at);
+                self.load_value(
+                    *dst,
+                    addr,
+                    i32::from(*offset),
+                    usize::from(*len),
+                    room,
+                    FRAME,
+                );
             }
             Insn::LoadBase { dst, base } => {
                 let b = self.base(*base);
@@ -807,7 +876,7 @@ impl Translator<'_, '_> {
                         _ => (offset_of!(InputPort, addr), 6),
                     };
                     let port = self.ctx_load(types::I64, offset_of!(Context, port));
-                    self.load_value(*dst, port, offset as i32, len, PORT);
+                    self.load_value(*dst, port, offset as i32, len, len, PORT);
                 }
                 Meta::Mark => {
                     let m = self.out_load(types::I32, result::MARK);
@@ -901,13 +970,22 @@ impl Translator<'_, '_> {
             }
             Insn::InList { src, list, negate } => {
                 let n = list.first().map_or(1, |(low, _)| low.len());
-                // Packed only for ranges: equal elements may compare the
-                // loaded bytes in place.
+                let list = coalesced(list);
+                // Packed only for ranges: equal elements compare the loaded
+                // bytes in place, read once when one word holds them.
                 let mut packed = None;
+                let word = self.loaded[usize::from(src.0).min(NUM_REGS - 1)]
+                    .filter(|l| l.len == n && word_width(n, l.room).1 == n)
+                    .map(|l| self.loaded_word(&l, 0).0);
                 let element = |t: &mut Self, i: usize| {
                     let (low, high) = &list[i];
                     if low == high {
-                        t.equals(*src, low)
+                        match word {
+                            Some(raw) => {
+                                t.b.ins().icmp_imm_u(IntCC::Equal, raw, host_order(&low.0))
+                            }
+                            None => t.equals(*src, low),
+                        }
                     } else {
                         let r = *packed.get_or_insert_with(|| t.packed_chunks(*src, n));
                         t.in_range(r, low, high)
@@ -1035,7 +1113,8 @@ impl Translator<'_, '_> {
                 self.call(Call::Insert, &[at, ptr, len]);
             }
             Insn::Remove { base, offset, len } => {
-                let start = self.span(*base, *offset, usize::from(*len), brk);
+                let (at, _) = self.span(*base, *offset, usize::from(*len), brk);
+                let start = self.b.ins().iadd_imm_u(at, i64::from(*offset));
                 let len = self.imm32(u32::from(*len));
                 self.call(Call::Remove, &[start, len]);
             }
@@ -1064,7 +1143,11 @@ impl Translator<'_, '_> {
                     return Ok(false);
                 }
                 // from + offset (+ add) in 64 bits; absent when `from` is or
-                // when the sum reaches the marker.
+                // when the sum reaches the marker (which a sum past a
+                // present base of amounts the code can bound never does).
+                let present = self
+                    .walk
+                    .is_some_and(|w| w.sets_present(*from, *offset, *add));
                 let from = match from {
                     None => self.b.ins().iconst(types::I64, 0),
                     Some(b) => self.base(*b),
@@ -1074,6 +1157,10 @@ impl Translator<'_, '_> {
                     let a = self.reg(*r, 0);
                     let a = self.b.ins().uextend(types::I64, a);
                     sum = self.b.ins().iadd(sum, a);
+                }
+                if present {
+                    self.set_base(*dst, sum);
+                    return Ok(false);
                 }
                 // An absent `from` is u32::MAX, so the sum is at least the
                 // marker too.
@@ -1110,6 +1197,7 @@ impl Translator<'_, '_> {
     /// Anything that breaks, and a miss, go on at `after`.
     fn group(&mut self, chain: ChainId, group: Box<Group>, after: Block) -> Result<(), JitError> {
         self.begin(&group.body);
+        self.walk = Some(self.bounds.rule_start(None));
         let mut keys = group.key_offsets.iter();
         for (i, insn) in group.body.iter().enumerate() {
             match insn {
@@ -1340,10 +1428,19 @@ impl Translator<'_, '_> {
     }
 
     /// Notes that registers from `dst` hold the `len`-byte big-endian value
-    /// at `addr + offset` (in bounds). The bytes are loaded into them only
-    /// when something reads them: an equality compare reads the bytes in
-    /// memory order instead ([`Self::compare_loaded`]).
-    fn load_value(&mut self, dst: Reg, addr: Value, offset: i32, len: usize, flags: MemFlagsData) {
+    /// at `addr + offset` (in bounds, as are `room` bytes from there). The
+    /// bytes are loaded into them only when something reads them: an
+    /// equality compare reads the bytes in memory order instead
+    /// ([`Self::compare_loaded`]).
+    fn load_value(
+        &mut self,
+        dst: Reg,
+        addr: Value,
+        offset: i32,
+        len: usize,
+        room: usize,
+        flags: MemFlagsData,
+    ) {
         let first = usize::from(dst.0);
         self.overwrite(first..first + chunks_for(len));
         if let Some(l) = self.loaded.get_mut(first) {
@@ -1351,6 +1448,7 @@ impl Translator<'_, '_> {
                 addr,
                 offset,
                 len,
+                room,
                 flags,
                 in_registers: false,
             });
@@ -1580,10 +1678,13 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// The frame offset of `base + offset`, after checking that `len` bytes
-    /// from there lie in the frame (else to `brk`). The first check of a
-    /// base in a rule covers all its pure prefix reads ([`Reach`]).
-    fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> Value {
+    /// The frame offset of `base` (`offset` goes on it), after checking that
+    /// `len` bytes from `base + offset` lie in the frame (else to `brk`), and
+    /// how many bytes from there the frame is then known to hold (at least
+    /// `len`). The first
+    /// check of a base in a rule covers all its pure prefix reads
+    /// ([`Reach`]).
+    fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> (Value, usize) {
         let b = self.base(base);
         let end = u32::from(offset) + len as u32;
         let i = usize::from(base.0).min(NUM_BASES - 1);
@@ -1592,18 +1693,7 @@ impl Translator<'_, '_> {
             let check = end.max(reach.wanted);
             reach.checked = check;
             let test = Test::Reaches(i, check);
-            // At a fixed offset of the frame, or in a chain at a bounded
-            // one, bytes before `min_len` are there.
-            let min_len = i64::from(self.bounds.min_len);
-            let within = match self.constant(b) {
-                Some(at) => at != ABSENT && at + i64::from(check) <= min_len,
-                None => {
-                    self.fixed.is_some()
-                        && self.bounds.bounded[i]
-                            .is_some_and(|at| i64::from(at) + i64::from(check) <= min_len)
-                }
-            };
-            if !within && self.known(test) != Some(true) {
+            if check > self.surely_there(b, i) && self.known(test) != Some(true) {
                 let end = self.b.ins().iadd_imm_u(b, i64::from(check));
                 let ok = self
                     .b
@@ -1612,7 +1702,21 @@ impl Translator<'_, '_> {
                 self.checked(ok, test, brk);
             }
         }
-        self.b.ins().iadd_imm_u(b, i64::from(offset))
+        let there = self.reach[i].checked.max(self.surely_there(b, i));
+        let room = (there.saturating_sub(u32::from(offset)) as usize).max(len);
+        (b, room)
+    }
+
+    /// How many bytes past base `i` (of value `b`) every frame the code is
+    /// given holds: at a fixed offset of the frame, or at a bounded one,
+    /// those before `min_len`.
+    fn surely_there(&self, b: Value, i: usize) -> u32 {
+        let at = match self.constant(b) {
+            Some(ABSENT) => None,
+            Some(at) => u32::try_from(at).ok(),
+            None => self.walk.and_then(|w| w.bound(i)),
+        };
+        at.map_or(0, |at| self.bounds.min_len.saturating_sub(at))
     }
 
     /// The `width`-byte big-endian number at `addr + offset`, as an `i32`.
@@ -1717,38 +1821,24 @@ impl Translator<'_, '_> {
     }
 
     /// Whether the bytes `l` was loaded from are equal to `value` (`cc` is
-    /// `Equal`) or not (`NotEqual`), compared in memory order, 8 bytes at
-    /// a time where they can be: no byte swaps, the constant's bytes read
-    /// as the host reads memory.
+    /// `Equal`) or not (`NotEqual`), compared in memory order a word at a
+    /// time ([`Self::loaded_word`]): no byte swaps, the constant's bytes
+    /// read as the host reads memory.
     fn compare_loaded(&mut self, l: Loaded, value: &Const, cc: IntCC) -> Value {
         let mut result: Option<Value> = None;
         let mut pos = 0;
-        while let Some(rest) = value.0.get(pos..).filter(|r| !r.is_empty()) {
-            let (ty, w) = match rest.len() {
-                8.. => (types::I64, 8),
-                4..8 => (types::I32, 4),
-                2..4 => (types::I16, 2),
-                _ => (types::I8, 1),
-            };
-            let mut bytes = [0u8; 8];
-            bytes[..w].copy_from_slice(&rest[..w]);
-            let host = match w {
-                8 => u64::from_ne_bytes(bytes),
-                4 => u64::from(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
-                2 => u64::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
-                _ => u64::from(bytes[0]),
-            };
-            let raw = self
+        while pos < value.len() {
+            let (raw, take) = self.loaded_word(&l, pos);
+            let t = self
                 .b
                 .ins()
-                .load(ty, l.flags, l.addr, l.offset + pos as i32);
-            let t = self.b.ins().icmp_imm_u(cc, raw, host as i64);
+                .icmp_imm_u(cc, raw, host_order(&value.0[pos..pos + take]));
             result = Some(match (result, cc) {
                 (None, _) => t,
                 (Some(acc), IntCC::Equal) => self.b.ins().band(acc, t),
                 (Some(acc), _) => self.b.ins().bor(acc, t),
             });
-            pos += w;
+            pos += take;
         }
         match result {
             Some(v) => v,
@@ -1757,6 +1847,25 @@ impl Translator<'_, '_> {
                 .ins()
                 .iconst(types::I8, i64::from(cc == IntCC::Equal)),
         }
+    }
+
+    /// The bytes of `l` from `pos` on as one integer of 1, 2, 4 or 8 bytes
+    /// in memory order, and how many of them it holds: where the frame
+    /// holds the bytes after them, one load covering up to 8 (a 3-byte
+    /// prefix, a 6-byte address) with the bytes past them masked off; else
+    /// the widest load that fits.
+    fn loaded_word(&mut self, l: &Loaded, pos: usize) -> (Value, usize) {
+        let (width, take) = word_width(l.len - pos, l.room - pos);
+        let ty = Type::int_with_byte_size(width as u16).unwrap_or(types::I64);
+        let raw = self
+            .b
+            .ins()
+            .load(ty, l.flags, l.addr, l.offset + pos as i32);
+        if take == width {
+            return (raw, take);
+        }
+        let mask = host_order(&[0xff; 8][..take]);
+        (self.b.ins().band_imm_u(raw, mask), take)
     }
 
     /// The number `n` as a constant of type `ty` (a [`packed_type`]).
@@ -2179,7 +2288,8 @@ impl Translator<'_, '_> {
             self.b.ins().jump(write, &[]);
             self.enter_sealed(write);
         }
-        let start = self.span(base, offset, len, brk);
+        let (at, _) = self.span(base, offset, len, brk);
+        let start = self.b.ins().iadd_imm_u(at, i64::from(offset));
         let addr = self.b.ins().iadd(self.frame, start);
         // What the write adds to a checksum's sum, modulo 0xffff, were its
         // first byte the high byte of a word.

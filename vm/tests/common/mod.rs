@@ -93,7 +93,8 @@ macro_rules! engine_tests {
             rule_counter_is_counted_by_its_statement, limits_with_a_clock, store_fixes_checksums,
             insert_remove_and_mirror, many_mirrors_and_logs_keep_their_order, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames,
             inline_lists, parse_skips_rules, checksum_fixes_apply_when_their_key_matches,
-            loaded_values_outlive_writes, ordered_compares_take_whole_chunks
+            loaded_values_outlive_writes, ordered_compares_take_whole_chunks,
+            compares_read_the_value_alone
         );
     };
     ($engine:expr; $($name:ident),* $(,)?) => {

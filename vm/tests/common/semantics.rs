@@ -1564,3 +1564,47 @@ pub fn ordered_compares_take_whole_chunks<E: Engine>(e: &E) {
         assert_eq!(matches(e, &i, &[0; 4]), want, "{test:?}");
     }
 }
+
+/// An equality compare of a loaded value of any width matches on the
+/// value's bytes alone, whatever the bytes after it, at the frame's end as
+/// within it (the JIT may read a word past a value where the frame surely
+/// holds those bytes, and mask them off); an inline list of adjoining
+/// values matches each of them (the JIT merges them into ranges).
+pub fn compares_read_the_value_alone<E: Engine>(e: &E) {
+    for len in 1..=9u8 {
+        let value: Vec<u8> = (1..=len).collect();
+        let at = 2 + usize::from(len);
+        // Without, then with a load past the value checking more of the
+        // frame first.
+        for farther in [None, Some(load(4, 0, at as u16 + 8, 1))] {
+            let mut insns: Vec<Insn> = farther.iter().cloned().collect();
+            insns.extend([load(0, 0, 2, len), cmp(0, CmpOp::Eq, &value)]);
+            let i = instance(matcher(insns));
+            for junk in [0x00, 0x5a, 0xff] {
+                let mut frame = vec![junk; at + 9];
+                frame[2..at].copy_from_slice(&value);
+                let end = if farther.is_some() { at + 9 } else { at };
+                assert!(matches(e, &i, &frame[..end]), "len {len} junk {junk:#x}");
+                frame[at - 1] ^= 0x80;
+                assert!(!matches(e, &i, &frame[..end]), "len {len} junk {junk:#x}");
+            }
+        }
+    }
+    let list = [0x87, 0x10, 0x85, 0x88, 0x86]
+        .map(|b| (v(&[b]), v(&[b])))
+        .to_vec();
+    for negate in [false, true] {
+        let i = instance(matcher(vec![
+            load(0, 0, 0, 1),
+            Insn::InList {
+                src: Reg(0),
+                list: list.clone(),
+                negate,
+            },
+        ]));
+        for b in 0..=255u8 {
+            let inside = matches!(b, 0x10 | 0x85..=0x88);
+            assert_eq!(matches(e, &i, &[b, 0]), inside != negate, "{b:#x}");
+        }
+    }
+}
