@@ -375,8 +375,21 @@ pub fn generate(rng: &mut SmallRng, frames: &[Frame], n: usize) -> Vec<String> {
 
 /// The ruleset file for `rules`: table `t`, base chain `c` on `device`.
 pub fn ruleset(rules: &[String], device: &str) -> Ruleset {
+    ruleset_hooked(rules, &format!(" device \"{device}\""))
+}
+
+/// The ruleset file for `rules` with base chain `c` on every port (the
+/// switch's extension: a netdev chain without a device), so that frames of
+/// any port run the rules.
+pub fn ruleset_on_every_port(rules: &[String]) -> Ruleset {
+    ruleset_hooked(rules, "")
+}
+
+/// The ruleset file for `rules`: table `t`, base chain `c` hooked with
+/// `device` (a ` device "name"` clause, or nothing).
+fn ruleset_hooked(rules: &[String], device: &str) -> Ruleset {
     let mut text = format!(
-        "table netdev t {{\n  chain c {{\n    type filter hook ingress device \"{device}\" priority 0; policy accept;\n"
+        "table netdev t {{\n  chain c {{\n    type filter hook ingress{device} priority 0; policy accept;\n"
     );
     for r in rules {
         text.push_str("    ");

@@ -10,7 +10,9 @@
 //!   bytes), received on each port the corpus names and on an unknown one.
 //! - Random 5-tuple-ish rulesets built from the frames themselves
 //!   (`jitswitch_tests::rules`), so that rules hit, miss by one and share
-//!   shapes (the JIT's rule groups) often.
+//!   shapes (the JIT's rule groups) often, received on ports their
+//!   `meta iifname` matches name and on one they do not (the JIT makes
+//!   code for each input port of a program that tests it).
 //!
 //! `JSW_DIFF_CASES` sets the number of proptest cases; CI runs a few dozen.
 //! A long run repeats batches in release builds, each with fresh seeds:
@@ -29,6 +31,10 @@ use std::sync::OnceLock;
 /// The ports frames arrive on: those the corpus binds chains to, and one
 /// it does not know.
 const PORTS: [&str; 3] = ["veth0", "veth1", "eth9"];
+
+/// The ports frames of generated rulesets (whose chain runs on every port)
+/// arrive on: two that their rules match by name, and one they never name.
+const GENERATED_PORTS: [&str; 3] = ["veth0", "jsw1", "eth9"];
 
 fn cases() -> u32 {
     std::env::var("JSW_DIFF_CASES")
@@ -103,11 +109,13 @@ proptest! {
             .into_iter()
             .filter(|r| compiles(&rules::ruleset(std::slice::from_ref(r), PORTS[0]).text))
             .collect();
-        let text = rules::ruleset(&rules, PORTS[0]).text;
+        let text = rules::ruleset_on_every_port(&rules).text;
         let bytes: Vec<Vec<u8>> = frames.into_iter().map(|f| f.bytes).collect();
-        let engines = Engines::new(&text, PORTS[0]).unwrap();
-        if let Err(e) = engines.observe(&bytes) {
-            panic!("{e:#}\n{text}");
+        for port in GENERATED_PORTS {
+            let engines = Engines::new(&text, port).unwrap();
+            if let Err(e) = engines.observe(&bytes) {
+                panic!("on {port}: {e:#}\n{text}");
+            }
         }
     }
 }

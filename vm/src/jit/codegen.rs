@@ -150,7 +150,9 @@ pub(super) type Groups = Vec<Box<Group>>;
 
 /// Fills `func` with the code of `instance`'s program; with `traced`, the
 /// code reports every rule's result and every policy to the context's
-/// tracer. Returns the rule groups the code points into and the frame
+/// tracer; with `port`, it is made for frames from that input port alone
+/// (its id in the program, `u32::MAX` for a port the program does not
+/// name), whose tests of the input port it decides as it translates them. Returns the rule groups the code points into and the frame
 /// length the code is made for ([`FrameBounds::min_len`]; 0 for the traced
 /// code, which runs every frame): shorter frames must not be given to it.
 pub(super) fn translate(
@@ -158,6 +160,7 @@ pub(super) fn translate(
     fctx: &mut FunctionBuilderContext,
     instance: &Instance,
     traced: bool,
+    port: Option<u32>,
     isa: &dyn TargetIsa,
 ) -> Result<(Groups, u32), JitError> {
     let call_conv = isa.default_call_conv();
@@ -206,6 +209,7 @@ pub(super) fn translate(
         program,
         instance,
         traced,
+        port,
         bounds: frame_bounds(program, traced),
         walk: None,
         mirrors,
@@ -399,6 +403,9 @@ struct Translator<'a, 'f> {
     program: &'a Program,
     instance: &'a Instance,
     traced: bool,
+    /// The input port of every frame the code runs, when it is made for
+    /// one.
+    port: Option<u32>,
     /// What every frame the code runs is sure to hold (for the traced
     /// code, which runs every frame and checks every access, nothing).
     bounds: FrameBounds,
@@ -565,12 +572,24 @@ impl Translator<'_, '_> {
             let base = program.chains[usize::from(chain.0)].base.as_ref();
             if let Some(device) = base.and_then(|b| b.device) {
                 let run = self.b.create_block();
-                let port_id = self.ctx_load(types::I32, offset_of!(Context, port_id));
-                let mine = self
-                    .b
-                    .ins()
-                    .icmp_imm_u(IntCC::Equal, port_id, i64::from(device.0));
-                self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
+                match self.port {
+                    Some(port) => {
+                        let to = if port == u32::from(device.0) {
+                            run
+                        } else {
+                            after_entry[i]
+                        };
+                        self.b.ins().jump(to, &[]);
+                    }
+                    None => {
+                        let port_id = self.ctx_load(types::I32, offset_of!(Context, port_id));
+                        let mine =
+                            self.b
+                                .ins()
+                                .icmp_imm_u(IntCC::Equal, port_id, i64::from(device.0));
+                        self.b.ins().brif(mine, run, &[], after_entry[i], &[]);
+                    }
+                }
                 self.b.switch_to_block(run);
             }
             // A base chain of one entry sets the return stack up where
@@ -866,7 +885,10 @@ impl Translator<'_, '_> {
                     self.def_reg(*dst, 0, l);
                 }
                 Meta::Iif => {
-                    let port_id = self.ctx_load(types::I32, offset_of!(Context, port_id));
+                    let port_id = match self.port {
+                        Some(port) => self.imm32(port),
+                        None => self.ctx_load(types::I32, offset_of!(Context, port_id)),
+                    };
                     self.def_reg(*dst, 0, port_id);
                 }
                 Meta::IifName | Meta::IifAddr => {
@@ -970,28 +992,40 @@ impl Translator<'_, '_> {
             }
             Insn::InList { src, list, negate } => {
                 let n = list.first().map_or(1, |(low, _)| low.len());
+                let (hit_to, miss_to, cont) = self.membership(*negate, brk);
+                if let Some(c) = self.constant_reg(*src, n) {
+                    // A register the code knows (the input port's id).
+                    let inside = list
+                        .iter()
+                        .any(|(l, h)| (l.packed()..=h.packed()).contains(&c));
+                    self.b
+                        .ins()
+                        .jump(if inside { hit_to } else { miss_to }, &[]);
+                    self.enter_sealed(cont);
+                    return Ok(false);
+                }
                 let list = coalesced(list);
-                // Packed only for ranges: equal elements compare the loaded
-                // bytes in place, read once when one word holds them.
-                let mut packed = None;
+                // Packed only for ranges, here, where it dominates the rest of
+                // the rule (packing loads a noted value into its registers):
+                // equal elements compare the loaded bytes in place, read once
+                // when one word holds them.
+                let packed = list
+                    .iter()
+                    .any(|(low, high)| low != high)
+                    .then(|| self.packed_chunks(*src, n));
                 let word = self.loaded[usize::from(src.0).min(NUM_REGS - 1)]
                     .filter(|l| l.len == n && word_width(n, l.room).1 == n)
                     .map(|l| self.loaded_word(&l, 0).0);
                 let element = |t: &mut Self, i: usize| {
                     let (low, high) = &list[i];
-                    if low == high {
-                        match word {
-                            Some(raw) => {
-                                t.b.ins().icmp_imm_u(IntCC::Equal, raw, host_order(&low.0))
-                            }
-                            None => t.equals(*src, low),
+                    match (packed.filter(|_| low != high), word) {
+                        (Some(r), _) => t.in_range(r, low, high),
+                        (None, Some(raw)) => {
+                            t.b.ins().icmp_imm_u(IntCC::Equal, raw, host_order(&low.0))
                         }
-                    } else {
-                        let r = *packed.get_or_insert_with(|| t.packed_chunks(*src, n));
-                        t.in_range(r, low, high)
+                        (None, None) => t.equals(*src, low),
                     }
                 };
-                let (hit_to, miss_to, cont) = self.membership(*negate, brk);
                 self.any_of(list.len(), element, hit_to, miss_to);
                 self.enter_sealed(cont);
             }
@@ -1482,6 +1516,17 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// The value of `n` bytes in register `r` when the code knows it: one
+    /// chunk, defined by a constant (not a noted load, which this would
+    /// load).
+    fn constant_reg(&mut self, r: Reg, n: usize) -> Option<u128> {
+        if n > 4 || self.loaded[usize::from(r.0).min(NUM_REGS - 1)].is_some() {
+            return None;
+        }
+        let v = self.reg(r, 0);
+        self.constant(v).map(|c| u128::from(c as u32))
+    }
+
     /// `v`'s value when it is a constant.
     fn constant(&self, v: Value) -> Option<i64> {
         let dfg = &self.b.func.dfg;
@@ -1527,8 +1572,20 @@ impl Translator<'_, '_> {
 
     /// What the code being translated knows of `test` ([`facts`]).
     fn known(&self, test: Test) -> Option<bool> {
+        if let Some(known) = self.port_fact().and_then(|f| facts::known(&[f], test)) {
+            return Some(known);
+        }
         let flow = self.flow.as_ref()?;
         flow.rule.and_then(|_| facts::known(&flow.now, test))
+    }
+
+    /// What the code knows of the input port for the whole run, when it
+    /// is made for one.
+    fn port_fact(&self) -> Option<Fact> {
+        self.port.map(|port| Fact {
+            test: Test::Is(Subject::Iif, port),
+            holds: true,
+        })
     }
 
     /// Where the chain rule being translated goes when it breaks here,
@@ -1536,6 +1593,7 @@ impl Translator<'_, '_> {
     /// the rules after it that would break too (outside a chain's rules,
     /// `next`). Records the edge in the facts of the rule it goes to.
     fn break_to(&mut self, next: Block, fact: Option<Fact>) -> Block {
+        let port = self.port_fact();
         let Some(flow) = self.flow.as_mut() else {
             return next;
         };
@@ -1544,6 +1602,7 @@ impl Translator<'_, '_> {
         };
         let mut known = flow.now.clone();
         known.extend(fact);
+        known.extend(port);
         let breaks = |t: &usize| {
             flow.tests[*t].as_ref().is_some_and(|tests| {
                 tests
@@ -1574,13 +1633,23 @@ impl Translator<'_, '_> {
     /// does.
     fn equality_guard(&mut self, dst: Reg, subject: Subject, value: u32, next: Block) {
         let test = Test::Is(subject, value);
-        if self.known(test) != Some(true) {
-            let v = match subject {
-                Subject::Key(key) => self.key(key),
-                Subject::Iif => self.ctx_load(types::I32, offset_of!(Context, port_id)),
-            };
-            let ok = self.b.ins().icmp_imm_u(IntCC::Equal, v, i64::from(value));
-            self.checked(ok, test, next);
+        match self.known(test) {
+            Some(true) => {}
+            Some(false) => {
+                let brk = self.break_to(next, Some(Fact { test, holds: false }));
+                self.b.ins().jump(brk, &[]);
+                // The rest of the rule never runs.
+                let dead = self.b.create_block();
+                self.enter_sealed(dead);
+            }
+            None => {
+                let v = match subject {
+                    Subject::Key(key) => self.key(key),
+                    Subject::Iif => self.ctx_load(types::I32, offset_of!(Context, port_id)),
+                };
+                let ok = self.b.ins().icmp_imm_u(IntCC::Equal, v, i64::from(value));
+                self.checked(ok, test, next);
+            }
         }
         let v = self.imm32(value);
         self.def_reg(dst, 0, v);

@@ -13,6 +13,13 @@
 //! for events (a [`Tracer`] whose [`Tracer::EVENTS`] is true). Untraced runs
 //! never pay for it.
 //!
+//! Input ports: a program whose chains test the input port (`meta iifname`,
+//! chains bound to a device) gets a function for each port it names and one
+//! for every other port ([`by_port`]), each with those tests decided as it
+//! was made (no load, no compare; rules for other ports are not there at
+//! all); a run picks its port's function. Programs with many ports or rules
+//! get one function for every port.
+//!
 //! Lifecycle: a `JitProgram` owns its code. Compiling a new program touches
 //! nothing of a running one, and the code is freed when the `JitProgram` is
 //! dropped, which the owner arranges to happen only once no thread can
@@ -28,9 +35,11 @@ mod groups;
 
 pub(crate) use context::Scratch;
 
+use crate::insn::{Insn, Meta};
 use crate::interpreter;
 use crate::outcome::Outcome;
 use crate::packet::{InputPort, Packet};
+use crate::program::Program;
 use crate::runtime::Instance;
 use crate::trace::Tracer;
 use context::Context;
@@ -77,15 +86,19 @@ impl std::fmt::Debug for JitProgram {
 /// The signature of generated code.
 type Entry = unsafe extern "C" fn(*mut Context);
 
-/// One compiled function and the module that owns its memory.
+/// A program's code, and the module that owns its memory.
 struct Native {
     /// The module, only to free its memory on drop (`JITModule` is `Send`
     /// but not `Sync`; nothing uses it concurrently).
     module: Mutex<Option<JITModule>>,
-    entry: Entry,
+    /// The function for the frames of each input port, by id: one for
+    /// every port, or ([`by_port`]) one for each port the program names,
+    /// then one for other ports in every slot after them (the id of a port
+    /// the program does not name, `u32::MAX`, picks the last).
+    entries: [Entry; MAX_PORT_CODES + 1],
     code_bytes: usize,
-    /// The rule groups the code points into (see [`groups`]).
-    groups: codegen::Groups,
+    /// The rule groups each function points into (see [`groups`]).
+    groups: Vec<codegen::Groups>,
     /// The shortest frame the code may be given: it reads the bytes
     /// before this at known offsets without bounds checks (see
     /// `frame_bounds`; 0 for the traced code).
@@ -102,6 +115,43 @@ impl Drop for Native {
             unsafe { module.free_memory() };
         }
     }
+}
+
+/// The most input ports a program may name to have code made for each.
+const MAX_PORT_CODES: usize = 8;
+
+/// The most instructions the chains may hold, all copies counted, for code
+/// made for each input port: it takes that much more time and memory.
+const MAX_PORT_CODE_INSNS: usize = 20_000;
+
+/// Whether the untraced code of `program` is made for each input port
+/// apart: when its chains test the input port (`meta iifname`, chains bound
+/// to a device), which each port's code then decides as it is made, and
+/// there are few ports and rules. [`JitProgram::run`] picks the port's code
+/// (an index, where the tests were a load and a compare each).
+fn by_port(program: &Program) -> bool {
+    let insns = program
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .flat_map(|r| &r.insns);
+    let reads_port = program
+        .chains
+        .iter()
+        .any(|c| c.base.as_ref().is_some_and(|b| b.device.is_some()))
+        || insns.clone().any(|i| {
+            matches!(
+                i,
+                Insn::LoadMeta {
+                    meta: Meta::Iif,
+                    ..
+                }
+            )
+        });
+    let copies = program.ports.len() + 1;
+    reads_port
+        && program.ports.len() <= MAX_PORT_CODES
+        && insns.count().saturating_mul(copies) <= MAX_PORT_CODE_INSNS
 }
 
 impl Native {
@@ -130,31 +180,59 @@ impl Native {
         let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
         let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        let (groups, min_len) =
-            codegen::translate(&mut ctx.func, &mut fctx, instance, traced, &*isa)?;
-        let id = module
-            .declare_function("program", Linkage::Local, &ctx.func.signature)
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
-        module
-            .define_function(id, &mut ctx)
-            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
-        let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-        module.clear_context(&mut ctx);
+        let program = instance.program().program();
+        let ports: Vec<Option<u32>> = match !traced && by_port(program) {
+            true => (0..program.ports.len() as u32)
+                .chain([u32::MAX])
+                .map(Some)
+                .collect(),
+            false => vec![None],
+        };
+        let (mut ids, mut groups) = (Vec::new(), Vec::new());
+        let (mut code_bytes, mut min_len) = (0, 0);
+        for (i, port) in ports.into_iter().enumerate() {
+            let (g, len) =
+                codegen::translate(&mut ctx.func, &mut fctx, instance, traced, port, &*isa)?;
+            let id = module
+                .declare_function(&format!("program{i}"), Linkage::Local, &ctx.func.signature)
+                .map_err(|e| JitError::Codegen(e.to_string()))?;
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+            code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            module.clear_context(&mut ctx);
+            ids.push(id);
+            groups.push(g);
+            min_len = len as usize;
+        }
         module
             .finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: the function was generated with exactly this signature
-        // (one pointer argument, no result) and the default calling
-        // convention of the host, which is that of `extern "C"`.
-        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+        let codes: Vec<Entry> = ids
+            .into_iter()
+            .map(|id| {
+                let code = module.get_finalized_function(id);
+                // SAFETY: the function was generated with exactly this
+                // signature (one pointer argument, no result) and the
+                // default calling convention of the host, which is that of
+                // `extern "C"`.
+                unsafe { std::mem::transmute::<*const u8, Entry>(code) }
+            })
+            .collect();
+        let entries = std::array::from_fn(|i| codes[i.min(codes.len() - 1)]);
         Ok(Native {
             module: Mutex::new(Some(module)),
-            entry,
+            entries,
             code_bytes,
             groups,
-            min_len: min_len as usize,
+            min_len,
         })
+    }
+
+    /// The function for frames from the input port of id `iif`.
+    #[inline]
+    fn entry(&self, iif: u32) -> Entry {
+        self.entries[(iif as usize).min(MAX_PORT_CODES)]
     }
 }
 
@@ -187,7 +265,7 @@ impl JitProgram {
     /// Number of rules the code runs as rule groups (hash lookups, see
     /// `groups`) rather than one by one.
     pub fn grouped_rules(&self) -> usize {
-        self.plain.groups.iter().map(|g| g.len()).sum()
+        self.plain.groups[0].iter().map(|g| g.len()).sum()
     }
 
     /// Runs the program on `packet`, writing the result to `out` (cleared
@@ -224,8 +302,9 @@ impl JitProgram {
         // which the untraced code is only given frames of (the traced code
         // checks them all), touches registers only within the bounds the
         // verifier proved, and writes the outcome's verdict and decider
-        // only as valid values (`context::result`).
-        unsafe { (native.entry)(&mut ctx) };
+        // only as valid values (`context::result`). Code made for one
+        // input port is given only that port's frames.
+        unsafe { native.entry(ctx.port_id)(&mut ctx) };
     }
 
     /// Runs a frame shorter than any real one, for which no code is made,

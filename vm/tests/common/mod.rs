@@ -94,7 +94,7 @@ macro_rules! engine_tests {
             insert_remove_and_mirror, many_mirrors_and_logs_keep_their_order, logs_record_prefixes, edge_acl_verdicts, tiny_and_huge_frames,
             inline_lists, parse_skips_rules, checksum_fixes_apply_when_their_key_matches,
             loaded_values_outlive_writes, ordered_compares_take_whole_chunks,
-            compares_read_the_value_alone
+            compares_read_the_value_alone, input_port_tests
         );
     };
     ($engine:expr; $($name:ident),* $(,)?) => {

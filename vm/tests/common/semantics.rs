@@ -1590,6 +1590,25 @@ pub fn compares_read_the_value_alone<E: Engine>(e: &E) {
             }
         }
     }
+    // Two lists on one loaded value: the first hits an equal element
+    // before its range; the second reads the value as a number.
+    let range = |low: u8, high: u8| (v(&[low]), v(&[high]));
+    let i = instance(matcher(vec![
+        load(0, 0, 0, 1),
+        Insn::InList {
+            src: Reg(0),
+            list: vec![range(1, 1), range(0x11, 0x12)],
+            negate: false,
+        },
+        Insn::InList {
+            src: Reg(0),
+            list: vec![range(1, 2), range(0x12, 0x13)],
+            negate: false,
+        },
+    ]));
+    for b in 0..=255u8 {
+        assert_eq!(matches(e, &i, &[b, 0]), matches!(b, 1 | 0x12), "{b:#x}");
+    }
     let list = [0x87, 0x10, 0x85, 0x88, 0x86]
         .map(|b| (v(&[b]), v(&[b])))
         .to_vec();
@@ -1606,5 +1625,50 @@ pub fn compares_read_the_value_alone<E: Engine>(e: &E) {
             let inside = matches!(b, 0x10 | 0x85..=0x88);
             assert_eq!(matches(e, &i, &[b, 0]), inside != negate, "{b:#x}");
         }
+    }
+}
+
+/// Tests of the input port decide by the port a frame came in on, named
+/// by the program or not (the JIT makes code for each port, with these
+/// tests decided).
+pub fn input_port_tests<E: Engine>(e: &E) {
+    let iif = || Insn::LoadMeta {
+        dst: Reg(1),
+        meta: Meta::Iif,
+    };
+    let port_is = |op, id: u32| cmp(1, op, &id.to_be_bytes());
+    let mut marked = vec![
+        iif(),
+        Insn::InList {
+            src: Reg(1),
+            list: [0u32, 2]
+                .map(|p| (v(&p.to_be_bytes()), v(&p.to_be_bytes())))
+                .to_vec(),
+            negate: false,
+        },
+    ];
+    marked.extend(mark(0x10));
+    let mut p = program(vec![base_chain(
+        "t/in",
+        0,
+        Policy::Drop,
+        vec![
+            rule(marked),
+            rule(vec![iif(), port_is(CmpOp::Eq, 1), verdict(Verdict::Drop)]),
+            rule(vec![iif(), port_is(CmpOp::Ne, 2), verdict(Verdict::Accept)]),
+        ],
+    )]);
+    p.ports = vec!["eth0".into(), "eth1".into(), "eth2".into()];
+    let ports = ["eth0", "eth1", "eth2", "other"].map(|name| InputPort::new(&p, name, [0; 6]));
+    let i = instance(p);
+    let want = [
+        (Final::Accept, 0x10),
+        (Final::Drop, 0),
+        (Final::Drop, 0x10),
+        (Final::Accept, 0),
+    ];
+    for (port, (verdict, mark)) in ports.iter().zip(want) {
+        let out = run_on(e, &i, &[0; 64], port);
+        assert_eq!((out.verdict, out.mark), (verdict, mark), "{port:?}");
     }
 }
