@@ -256,6 +256,28 @@ pub(super) fn translate(
     Ok((t.groups, t.bounds.min_len))
 }
 
+/// A key of several components loaded from the frame, as one 64-bit word:
+/// each component's bytes as one load reads them (in memory order, see
+/// [`host_order`]), shifted to its own bits.
+struct KeyWord {
+    value: Value,
+    /// Each component's shift in the word, in bits.
+    shifts: Vec<u32>,
+}
+
+impl KeyWord {
+    /// The word of the key whose components are `values`.
+    fn of(&self, values: &[Const]) -> i64 {
+        let word = values
+            .iter()
+            .zip(&self.shifts)
+            .fold(0u64, |acc, (v, shift)| {
+                acc | (host_order(&v.0) as u64) << shift
+            });
+        word as i64
+    }
+}
+
 /// The width of the word [`Translator::loaded_word`] loads for `rest` bytes
 /// of a value with `room` bytes readable from there, and how many of the
 /// value's bytes it holds.
@@ -1015,6 +1037,7 @@ impl Translator<'_, '_> {
                     .then(|| self.packed_chunks(*src, n));
                 let word = self.loaded[usize::from(src.0).min(NUM_REGS - 1)]
                     .filter(|l| l.len == n && word_width(n, l.room).1 == n)
+                    .filter(|_| list.iter().any(|(low, high)| low == high))
                     .map(|l| self.loaded_word(&l, 0).0);
                 let element = |t: &mut Self, i: usize| {
                     let (low, high) = &list[i];
@@ -1039,7 +1062,10 @@ impl Translator<'_, '_> {
                     // compares; after a change, a lookup.
                     let slow = t.unless_changed(s.version(), compiled);
                     let widths = s.layout().widths();
-                    let element = |t: &mut Self, i: usize| t.elem_holds(*src, widths, &elems[i].0);
+                    let word = t.key_word(*src, widths, elems.iter().map(|(e, _)| e));
+                    let element = |t: &mut Self, i: usize| {
+                        t.elem_holds(*src, widths, &elems[i].0, word.as_ref())
+                    };
                     t.any_of(elems.len(), element, hit_to, miss_to);
                     t.enter_sealed(slow);
                 }
@@ -1071,8 +1097,10 @@ impl Translator<'_, '_> {
                     // is known now: a branch to it, no dispatch. Elements
                     // never overlap, so the first hit is the only one.
                     let slow = self.unless_changed(t.version(), compiled);
+                    let widths = t.layout().widths();
+                    let word = self.key_word(*src, widths, elems.iter().map(|(e, _)| e));
                     for (elem, data) in elems {
-                        let hit = self.elem_holds(*src, t.layout().widths(), &elem);
+                        let hit = self.elem_holds(*src, widths, &elem, word.as_ref());
                         let (taken, next) = (self.b.create_block(), self.b.create_block());
                         self.b.ins().brif(hit, taken, &[], next, &[]);
                         self.enter_sealed(taken);
@@ -1348,9 +1376,74 @@ impl Translator<'_, '_> {
         changed
     }
 
+    /// The key in registers from `src` (components `widths` bytes wide) as
+    /// one word ([`KeyWord`]), for `elems` some of which are exact: when the
+    /// key has several components, each a value the rule loaded and noted
+    /// that one load holds, together at most 8 bytes. A compare of the word
+    /// then tests every component of an exact element at once.
+    fn key_word<'e>(
+        &mut self,
+        src: Reg,
+        widths: &[u8],
+        mut elems: impl Iterator<Item = &'e SetElem>,
+    ) -> Option<KeyWord> {
+        if widths.len() < 2 || !elems.any(|e| e.low == e.high) {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let (mut at, mut bits) = (usize::from(src.0), 0);
+        for w in widths.iter().map(|w| usize::from(*w)) {
+            let l = self
+                .loaded
+                .get(at)
+                .copied()
+                .flatten()
+                .filter(|l| l.len == w)?;
+            let (width, take) = word_width(w, l.room);
+            if take != w {
+                return None;
+            }
+            parts.push((l, bits));
+            bits += 8 * width as u32;
+            at += chunks_for(w);
+        }
+        if bits > 64 {
+            return None;
+        }
+        let mut value: Option<Value> = None;
+        for (l, shift) in &parts {
+            let (raw, _) = self.loaded_word(l, 0);
+            let mut raw = match self.b.func.dfg.value_type(raw) {
+                types::I64 => raw,
+                _ => self.b.ins().uextend(types::I64, raw),
+            };
+            if *shift > 0 {
+                raw = self.b.ins().ishl_imm_u(raw, i64::from(*shift));
+            }
+            value = Some(match value {
+                Some(v) => self.b.ins().bor(v, raw),
+                None => raw,
+            });
+        }
+        Some(KeyWord {
+            value: value?,
+            shifts: parts.into_iter().map(|(_, shift)| shift).collect(),
+        })
+    }
+
     /// Whether the key in registers from `src`, of components `widths`
     /// bytes wide (each from a new register), lies in `elem`.
-    fn elem_holds(&mut self, src: Reg, widths: &[u8], elem: &SetElem) -> Value {
+    fn elem_holds(
+        &mut self,
+        src: Reg,
+        widths: &[u8],
+        elem: &SetElem,
+        word: Option<&KeyWord>,
+    ) -> Value {
+        if let Some(word) = word.filter(|_| elem.low == elem.high) {
+            let key = word.of(&elem.low);
+            return self.b.ins().icmp_imm_u(IntCC::Equal, word.value, key);
+        }
         let mut at = usize::from(src.0);
         let mut holds: Option<Value> = None;
         for ((w, low), high) in widths.iter().zip(&elem.low).zip(&elem.high) {

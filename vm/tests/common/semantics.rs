@@ -422,6 +422,32 @@ pub fn concatenated_keys<E: Engine>(e: &E) {
     assert!(!matches(e, &i, &[10, 0, 1, 0, 0, 22]));
     assert!(!matches(e, &i, &[10, 0, 0, 9, 0x04, 0]));
     assert!(!matches(e, &i, &[10, 0, 0, 9, 0, 0]));
+    // Components of 1, 3 and 2 bytes, with a byte between the last two
+    // that is no part of the key (the JIT may compare the whole key as one
+    // word, reading that byte and masking it off).
+    let insns = vec![
+        load(0, 0, 0, 1),
+        load(1, 0, 1, 3),
+        load(2, 0, 5, 2),
+        lookup(0, 0, false),
+    ];
+    let three = vec![set(
+        vec![1, 3, 2],
+        SetKind::Hash,
+        vec![
+            exact(&[&[7], &[1, 2, 3], &[0, 9]]),
+            exact(&[&[8], &[1, 2, 3], &[0, 9]]),
+        ],
+    )];
+    let i = instance(with_sets(insns, three));
+    let hit = [7, 1, 2, 3, 0xee, 0, 9];
+    assert!(matches(e, &i, &hit));
+    assert!(matches(e, &i, &[8, 1, 2, 3, 0x11, 0, 9]));
+    for k in [0, 1, 2, 3, 5, 6] {
+        let mut frame = hit;
+        frame[k] ^= 0x40;
+        assert!(!matches(e, &i, &frame), "byte {k} differs");
+    }
 }
 
 pub fn map_lookup_loads_data<E: Engine>(e: &E) {
