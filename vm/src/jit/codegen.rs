@@ -1038,7 +1038,7 @@ impl Translator<'_, '_> {
                 let word = self.loaded[usize::from(src.0).min(NUM_REGS - 1)]
                     .filter(|l| l.len == n && word_width(n, l.room).1 == n)
                     .filter(|_| list.iter().any(|(low, high)| low == high))
-                    .map(|l| self.loaded_word(&l, 0).0);
+                    .map(|l| self.loaded_word(&l, 0, false).0);
                 let element = |t: &mut Self, i: usize| {
                     let (low, high) = &list[i];
                     match (packed.filter(|_| low != high), word) {
@@ -1412,11 +1412,7 @@ impl Translator<'_, '_> {
         }
         let mut value: Option<Value> = None;
         for (l, shift) in &parts {
-            let (raw, _) = self.loaded_word(l, 0);
-            let mut raw = match self.b.func.dfg.value_type(raw) {
-                types::I64 => raw,
-                _ => self.b.ins().uextend(types::I64, raw),
-            };
+            let (mut raw, _) = self.loaded_word(l, 0, true);
             if *shift > 0 {
                 raw = self.b.ins().ishl_imm_u(raw, i64::from(*shift));
             }
@@ -1990,7 +1986,7 @@ impl Translator<'_, '_> {
         let mut result: Option<Value> = None;
         let mut pos = 0;
         while pos < value.len() {
-            let (raw, take) = self.loaded_word(&l, pos);
+            let (raw, take) = self.loaded_word(&l, pos, false);
             let t = self
                 .b
                 .ins()
@@ -2015,14 +2011,21 @@ impl Translator<'_, '_> {
     /// in memory order, and how many of them it holds: where the frame
     /// holds the bytes after them, one load covering up to 8 (a 3-byte
     /// prefix, a 6-byte address) with the bytes past them masked off; else
-    /// the widest load that fits.
-    fn loaded_word(&mut self, l: &Loaded, pos: usize) -> (Value, usize) {
+    /// the widest load that fits. With `wide`, zero-extended to 64 bits by
+    /// the load.
+    fn loaded_word(&mut self, l: &Loaded, pos: usize, wide: bool) -> (Value, usize) {
         let (width, take) = word_width(l.len - pos, l.room - pos);
-        let ty = Type::int_with_byte_size(width as u16).unwrap_or(types::I64);
-        let raw = self
-            .b
-            .ins()
-            .load(ty, l.flags, l.addr, l.offset + pos as i32);
+        let (flags, addr, at) = (l.flags, l.addr, l.offset + pos as i32);
+        let ins = self.b.ins();
+        let raw = match (wide, width) {
+            (true, 1) => ins.uload8(types::I64, flags, addr, at),
+            (true, 2) => ins.uload16(types::I64, flags, addr, at),
+            (true, 4) => ins.uload32(flags, addr, at),
+            _ => {
+                let ty = Type::int_with_byte_size(width as u16).unwrap_or(types::I64);
+                ins.load(ty, flags, addr, at)
+            }
+        };
         if take == width {
             return (raw, take);
         }
@@ -2518,22 +2521,37 @@ impl Translator<'_, '_> {
             return;
         }
         let b = self.base(fix.base);
-        let mut ok = self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT);
+        let i = usize::from(fix.base.0).min(NUM_BASES - 1);
+        // Every frame the code runs holds the field when its base is
+        // surely present at no more than a known offset (which the code is
+        // given frames long enough for).
+        let there = self.surely_there(b, i) >= u32::from(fix.offset) + 2;
+        let mut ok = match there {
+            true => None,
+            false => Some(self.b.ins().icmp_imm_u(IntCC::NotEqual, b, ABSENT)),
+        };
         if let Some((key, value)) = fix.when {
             // An absent key is no 32-bit value.
             let k = self.key(key);
             let is = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(value));
-            ok = self.b.ins().band(ok, is);
+            ok = Some(match ok {
+                Some(ok) => self.b.ins().band(ok, is),
+                None => is,
+            });
         }
         let after = self.b.create_block();
-        self.guard(ok, after);
+        if let Some(ok) = ok {
+            self.guard(ok, after);
+        }
         let field = self.b.ins().iadd_imm_u(b, i64::from(fix.offset));
         let end = self.b.ins().iadd_imm_u(field, 2);
-        let inside = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
-        self.guard(inside, after);
+        if !there {
+            let inside = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedLessThanOrEqual, end, self.len);
+            self.guard(inside, after);
+        }
         let shift = if same_base {
             let odd = (write.offset ^ fix.offset) & 1;
             self.b.ins().iconst(types::I64, i64::from(odd * 8))
