@@ -893,11 +893,14 @@ impl Translator<'_, '_> {
             }
             Insn::LoadKey { dst, key } => {
                 let k = self.key(*key);
-                let present = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, k, 0);
-                self.guard(present, brk);
+                // A key every path here set is present.
+                if !self.walk.is_some_and(|w| w.key_set(*key)) {
+                    let present = self
+                        .b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, k, 0);
+                    self.guard(present, brk);
+                }
                 let k = self.b.ins().ireduce(types::I32, k);
                 self.def_reg(*dst, 0, k);
             }

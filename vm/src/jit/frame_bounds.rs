@@ -1,6 +1,7 @@
-//! What the code may assume of a frame and of the bases the parse section
-//! sets, so that it checks fewer accesses against the frame's length and
-//! clamps fewer base sums to the absent marker.
+//! What the code may assume of a frame and of the bases and keys the parse
+//! section sets, so that it checks fewer accesses against the frame's
+//! length, clamps fewer base sums to the absent marker and tests fewer keys
+//! for presence.
 //!
 //! [`JitProgram::run`](super::JitProgram::run) gives the code only frames
 //! of at least [`FrameBounds::min_len`] bytes (shorter ones, which real
@@ -21,17 +22,19 @@
 //!
 //! A base set past a surely present one, by an amount the code can bound
 //! (a register loaded from one byte, masked, shifted), cannot reach the
-//! absent marker: its sum needs no clamp.
+//! absent marker: its sum needs no clamp. A key every path sets (the
+//! protocol) needs no presence test where a rule loads it.
 //!
-//! Both come from an abstract run of the parse section, which is loop-free
+//! All come from an abstract run of the parse section, which is loop-free
 //! (rules go on to the next rule or skip forward): for each rule, what
-//! every path into it may have left in each base, merged over the paths; a
+//! every path into it may have left in each base and key, merged over the
+//! paths; a
 //! rule's path goes on to the next rule at every instruction that may break
 //! (keeping what the instructions before it did), and at its end to the
 //! next rule or past those it skips. Within a rule, [`Walk`] also follows
 //! the largest value each register may hold.
 
-use crate::insn::{AluOp, BaseId, Insn, NUM_BASES, NUM_REGS, Operand, Reg};
+use crate::insn::{AluOp, BaseId, Insn, KeyId, NUM_BASES, NUM_KEYS, NUM_REGS, Operand, Reg};
 use crate::program::Program;
 
 /// The shortest frame of real traffic: an ARP request on a virtual link,
@@ -48,9 +51,9 @@ pub(super) struct FrameBounds {
     /// writes past its fixed bases and its chains past its bounded bases,
     /// at most [`SHORT_FRAME`] (0 for code that checks every access).
     pub min_len: u32,
-    /// What each base holds where each rule of the parse section starts,
+    /// What the parse section has left where each of its rules starts,
     /// then where the chains run.
-    entry: Vec<Bases>,
+    entry: Vec<Known>,
 }
 
 impl FrameBounds {
@@ -61,7 +64,7 @@ impl FrameBounds {
             .unwrap_or(self.entry.len() - 1)
             .min(self.entry.len() - 1);
         Walk {
-            bases: self.entry[at],
+            known: self.entry[at],
             regs: [None; NUM_REGS],
         }
     }
@@ -123,21 +126,58 @@ impl Held {
     }
 }
 
-/// The bases at a point of the code.
-type Bases = [Held; NUM_BASES];
+/// What the parse section has left at a point of the code: what each base
+/// holds and which keys are surely set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Known {
+    bases: [Held; NUM_BASES],
+    keys: [bool; NUM_KEYS],
+}
 
-/// What the code knows at a point of a rule: what each base holds, and the
-/// largest value each register written in the rule so far may hold.
+impl Known {
+    /// Where a run starts: no base, no key.
+    const START: Known = Known {
+        bases: [Held::MaybeAbsent { max: None }; NUM_BASES],
+        keys: [false; NUM_KEYS],
+    };
+
+    /// Anything.
+    const NOTHING: Known = Known {
+        bases: [Held::Unknown; NUM_BASES],
+        keys: [false; NUM_KEYS],
+    };
+
+    /// What holds where paths that left `self` and `other` meet.
+    fn meet(&self, other: &Known) -> Known {
+        Known {
+            bases: std::array::from_fn(|b| self.bases[b].meet(other.bases[b])),
+            keys: std::array::from_fn(|k| self.keys[k] && other.keys[k]),
+        }
+    }
+}
+
+/// What the code knows at a point of a rule: what the parse section has
+/// left, and the largest value each register written in the rule so far
+/// may hold.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Walk {
-    bases: Bases,
+    known: Known,
     regs: [Option<u32>; NUM_REGS],
 }
 
 impl Walk {
     /// The largest offset `base` may hold, when it is surely present.
     pub fn bound(&self, base: usize) -> Option<u32> {
-        self.bases.get(base).and_then(|h| h.bound())
+        self.known.bases.get(base).and_then(|h| h.bound())
+    }
+
+    /// Whether `key` is surely set.
+    pub fn key_set(&self, key: KeyId) -> bool {
+        self.known
+            .keys
+            .get(usize::from(key.0))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether `setbase _ = from+offset (+ add)` surely gives a present
@@ -151,6 +191,7 @@ impl Walk {
         let from = match from {
             None => Held::Offset { max: 0 },
             Some(f) => self
+                .known
                 .bases
                 .get(usize::from(f.0))
                 .copied()
@@ -181,13 +222,18 @@ impl Walk {
                 add,
             } => {
                 let held = self.set_base(*from, *offset, *add);
-                if let Some(b) = self.bases.get_mut(usize::from(dst.0)) {
+                if let Some(b) = self.known.bases.get_mut(usize::from(dst.0)) {
                     *b = held;
                 }
             }
             Insn::ClearBase { dst } => {
-                if let Some(b) = self.bases.get_mut(usize::from(dst.0)) {
+                if let Some(b) = self.known.bases.get_mut(usize::from(dst.0)) {
                     *b = Held::MaybeAbsent { max: None };
+                }
+            }
+            Insn::SetKey { dst, .. } | Insn::ClearKey { dst } => {
+                if let Some(k) = self.known.keys.get_mut(usize::from(dst.0)) {
+                    *k = matches!(insn, Insn::SetKey { .. });
                 }
             }
             _ => {}
@@ -257,12 +303,12 @@ pub(super) fn frame_bounds(program: &Program, check_all: bool) -> FrameBounds {
         true => 0,
         false => farthest(program.parse.iter().chain(chain_rules(program)), &fixed),
     };
-    let entry = entry_bases(program, at_fixed.min(SHORT_FRAME));
+    let entry = entry_known(program, at_fixed.min(SHORT_FRAME));
     let min_len = match check_all {
         true => 0,
         false => {
-            let end = entry.last().copied().unwrap_or([Held::Unknown; NUM_BASES]);
-            let bounded = end.map(Held::bound);
+            let end = entry.last().copied().unwrap_or(Known::NOTHING);
+            let bounded = end.bases.map(Held::bound);
             at_fixed
                 .max(farthest(chain_rules(program), &bounded))
                 .min(SHORT_FRAME)
@@ -275,30 +321,29 @@ pub(super) fn frame_bounds(program: &Program, check_all: bool) -> FrameBounds {
 /// leave in the bases, merged, for frames of at least `min_len` bytes: a
 /// load that ends within them, past a base surely present at no more than
 /// a known offset, cannot break. A rule no path reaches knows nothing.
-fn entry_bases(program: &Program, min_len: u32) -> Vec<Bases> {
-    let start = [Held::MaybeAbsent { max: None }; NUM_BASES];
+fn entry_known(program: &Program, min_len: u32) -> Vec<Known> {
     let rules = program.parse.len();
-    let mut into: Vec<Option<Bases>> = vec![None; rules + 1];
-    into[0] = Some(start);
-    let go = |into: &mut Vec<Option<Bases>>, to: usize, bases: &Bases| {
+    let mut into: Vec<Option<Known>> = vec![None; rules + 1];
+    into[0] = Some(Known::START);
+    let go = |into: &mut Vec<Option<Known>>, to: usize, known: &Known| {
         let slot = &mut into[to.min(rules)];
         *slot = Some(match slot {
-            Some(before) => std::array::from_fn(|b| before[b].meet(bases[b])),
-            None => *bases,
+            Some(before) => before.meet(known),
+            None => *known,
         });
     };
     for (i, rule) in program.parse.iter().enumerate() {
-        let Some(bases) = into[i] else {
+        let Some(known) = into[i] else {
             continue;
         };
         let mut walk = Walk {
-            bases,
+            known,
             regs: [None; NUM_REGS],
         };
         let mut next = i + 1;
         for insn in &rule.insns {
             if may_break(insn, &walk, min_len) {
-                go(&mut into, i + 1, &walk.bases);
+                go(&mut into, i + 1, &walk.known);
             }
             if let Insn::Skip { rules } = insn {
                 next = i + 1 + usize::from(*rules);
@@ -306,10 +351,10 @@ fn entry_bases(program: &Program, min_len: u32) -> Vec<Bases> {
             }
             walk.step(insn, program);
         }
-        go(&mut into, next, &walk.bases);
+        go(&mut into, next, &walk.known);
     }
     into.into_iter()
-        .map(|b| b.unwrap_or([Held::Unknown; NUM_BASES]))
+        .map(|k| k.unwrap_or(Known::NOTHING))
         .collect()
 }
 
@@ -330,6 +375,7 @@ fn may_break(insn: &Insn, walk: &Walk, min_len: u32) -> bool {
         } => walk
             .bound(usize::from(base.0))
             .is_none_or(|max| max.saturating_add(u32::from(*offset) + u32::from(*len)) > min_len),
+        Insn::LoadKey { key, .. } => !walk.key_set(*key),
         _ => true,
     }
 }
@@ -606,5 +652,37 @@ mod tests {
         assert_eq!(alu_max(Some(1 << 16), Mul, Some(1 << 16), true), None);
         assert_eq!(alu_max(Some(1), Shl, Some(32), true), None);
         assert_eq!(alu_max(Some(15), Shl, Some(2), true), Some(60));
+    }
+
+    #[test]
+    fn a_key_every_path_sets_is_set() {
+        let set_key = Insn::SetKey {
+            dst: KeyId(0),
+            src: Reg(0),
+        };
+        let clear_key = Insn::ClearKey { dst: KeyId(0) };
+        let key_set = |parse: Vec<Vec<Insn>>| {
+            let p = program(parse, vec![]);
+            frame_bounds(&p, false).rule_start(None).key_set(KeyId(0))
+        };
+        assert!(key_set(vec![vec![set_key.clone()]]));
+        assert!(!key_set(vec![]));
+        // Set on one path only: a test breaks before it on the other.
+        assert!(!key_set(vec![vec![test(), set_key.clone()]]));
+        // Set on both.
+        assert!(key_set(vec![
+            vec![test(), set_key.clone(), Insn::Skip { rules: 1 }],
+            vec![set_key.clone()],
+        ]));
+        // Cleared on one path.
+        assert!(!key_set(vec![
+            vec![set_key.clone()],
+            vec![test(), clear_key],
+        ]));
+        // Where a rule starts, in the parse section.
+        let p = program(vec![vec![set_key], vec![]], vec![]);
+        let bounds = frame_bounds(&p, true);
+        assert!(!bounds.rule_start(Some(0)).key_set(KeyId(0)));
+        assert!(bounds.rule_start(Some(1)).key_set(KeyId(0)));
     }
 }
