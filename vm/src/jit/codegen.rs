@@ -204,14 +204,15 @@ pub(super) fn translate(
         .flat_map(|c| &c.rules)
         .flat_map(|r| &r.insns)
         .any(|i| matches!(i, Insn::Mirror { .. }));
+    let bounds = frame_bounds(program, traced);
     let mut t = Translator {
         b,
         program,
         instance,
         traced,
         port,
-        bounds: frame_bounds(program, traced),
-        walk: None,
+        walk: bounds.rule_start(Some(0)),
+        bounds,
         mirrors,
         ctx,
         frame,
@@ -433,7 +434,7 @@ struct Translator<'a, 'f> {
     bounds: FrameBounds,
     /// What the code knows of the bases and registers at the instruction
     /// being translated (set at each rule's start).
-    walk: Option<Walk>,
+    walk: Walk,
     /// Whether the program mirrors frames: its payload writes first take
     /// the copies that mirrors still refer to.
     mirrors: bool,
@@ -776,7 +777,7 @@ impl Translator<'_, '_> {
             if let Some(before) = i.checked_sub(1) {
                 walk.step(&rule.insns[before], self.program);
             }
-            self.walk = Some(walk);
+            self.walk = walk;
             if std::mem::take(&mut fused) {
                 continue;
             }
@@ -894,7 +895,7 @@ impl Translator<'_, '_> {
             Insn::LoadKey { dst, key } => {
                 let k = self.key(*key);
                 // A key every path here set is present.
-                if !self.walk.is_some_and(|w| w.key_set(*key)) {
+                if !self.walk.key_set(*key) {
                     let present = self
                         .b
                         .ins()
@@ -1210,9 +1211,7 @@ impl Translator<'_, '_> {
                 // from + offset (+ add) in 64 bits; absent when `from` is or
                 // when the sum reaches the marker (which a sum past a
                 // present base of amounts the code can bound never does).
-                let present = self
-                    .walk
-                    .is_some_and(|w| w.sets_present(*from, *offset, *add));
+                let present = self.walk.sets_present(*from, *offset, *add);
                 let from = match from {
                     None => self.b.ins().iconst(types::I64, 0),
                     Some(b) => self.base(*b),
@@ -1262,7 +1261,7 @@ impl Translator<'_, '_> {
     /// Anything that breaks, and a miss, go on at `after`.
     fn group(&mut self, chain: ChainId, group: Box<Group>, after: Block) -> Result<(), JitError> {
         self.begin(&group.body);
-        self.walk = Some(self.bounds.rule_start(None));
+        self.walk = self.bounds.rule_start(None);
         let mut keys = group.key_offsets.iter();
         for (i, insn) in group.body.iter().enumerate() {
             match insn {
@@ -1842,9 +1841,8 @@ impl Translator<'_, '_> {
     /// The frame offset of `base` (`offset` goes on it), after checking that
     /// `len` bytes from `base + offset` lie in the frame (else to `brk`), and
     /// how many bytes from there the frame is then known to hold (at least
-    /// `len`). The first
-    /// check of a base in a rule covers all its pure prefix reads
-    /// ([`Reach`]).
+    /// `len`). The first check of a base in a rule covers all its pure
+    /// prefix reads ([`Reach`]).
     fn span(&mut self, base: BaseId, offset: u16, len: usize, brk: Block) -> (Value, usize) {
         let b = self.base(base);
         let end = u32::from(offset) + len as u32;
@@ -1875,7 +1873,7 @@ impl Translator<'_, '_> {
         let at = match self.constant(b) {
             Some(ABSENT) => None,
             Some(at) => u32::try_from(at).ok(),
-            None => self.walk.and_then(|w| w.bound(i)),
+            None => self.walk.bound(i),
         };
         at.map_or(0, |at| self.bounds.min_len.saturating_sub(at))
     }

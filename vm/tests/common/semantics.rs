@@ -1442,6 +1442,19 @@ pub fn tiny_and_huge_frames<E: Engine>(e: &E) {
     run(e, &i, &big);
 }
 
+/// Accepts the frames whose first `len` bytes are in `list` (with
+/// `negate`, those whose bytes are not).
+fn list_matcher(len: u8, list: Vec<(Value, Value)>, negate: bool) -> Arc<Instance> {
+    instance(matcher(vec![
+        load(0, 0, 0, len),
+        Insn::InList {
+            src: Reg(0),
+            list,
+            negate,
+        },
+    ]))
+}
+
 pub fn inline_lists<E: Engine>(e: &E) {
     let list = vec![
         (v(&[0, 22]), v(&[0, 22])),
@@ -1449,14 +1462,7 @@ pub fn inline_lists<E: Engine>(e: &E) {
         (v(&[0x03, 0xe8]), v(&[0x07, 0xd0])),
     ];
     for negate in [false, true] {
-        let i = instance(matcher(vec![
-            load(0, 0, 0, 2),
-            Insn::InList {
-                src: Reg(0),
-                list: list.clone(),
-                negate,
-            },
-        ]));
+        let i = list_matcher(2, list.clone(), negate);
         for (x, inside) in [
             (22u16, true),
             (23, false),
@@ -1639,14 +1645,7 @@ pub fn compares_read_the_value_alone<E: Engine>(e: &E) {
         .map(|b| (v(&[b]), v(&[b])))
         .to_vec();
     for negate in [false, true] {
-        let i = instance(matcher(vec![
-            load(0, 0, 0, 1),
-            Insn::InList {
-                src: Reg(0),
-                list: list.clone(),
-                negate,
-            },
-        ]));
+        let i = list_matcher(1, list.clone(), negate);
         for b in 0..=255u8 {
             let inside = matches!(b, 0x10 | 0x85..=0x88);
             assert_eq!(matches(e, &i, &[b, 0]), inside != negate, "{b:#x}");
