@@ -15,7 +15,7 @@
 //!
 //! Input ports: a program whose chains test the input port (`meta iifname`,
 //! chains bound to a device) gets a function for each port it names and one
-//! for every other port ([`by_port`]), each with those tests decided as it
+//! for every other port (`by_port`), each with those tests decided as it
 //! was made (no load, no compare; rules for other ports are not there at
 //! all); a run picks its port's function. Programs with many ports or rules
 //! get one function for every port.
