@@ -1847,12 +1847,13 @@ impl Translator<'_, '_> {
         let b = self.base(base);
         let end = u32::from(offset) + len as u32;
         let i = usize::from(base.0).min(NUM_BASES - 1);
+        let sure = self.surely_there(b, i);
         let reach = &mut self.reach[i];
         if end > reach.checked {
             let check = end.max(reach.wanted);
             reach.checked = check;
             let test = Test::Reaches(i, check);
-            if check > self.surely_there(b, i) && self.known(test) != Some(true) {
+            if check > sure && self.known(test) != Some(true) {
                 let end = self.b.ins().iadd_imm_u(b, i64::from(check));
                 let ok = self
                     .b
@@ -1861,7 +1862,7 @@ impl Translator<'_, '_> {
                 self.checked(ok, test, brk);
             }
         }
-        let there = self.reach[i].checked.max(self.surely_there(b, i));
+        let there = self.reach[i].checked.max(sure);
         let room = (there.saturating_sub(u32::from(offset)) as usize).max(len);
         (b, room)
     }

@@ -28,10 +28,9 @@
 //! All come from an abstract run of the parse section, which is loop-free
 //! (rules go on to the next rule or skip forward): for each rule, what
 //! every path into it may have left in each base and key, merged over the
-//! paths; a
-//! rule's path goes on to the next rule at every instruction that may break
-//! (keeping what the instructions before it did), and at its end to the
-//! next rule or past those it skips. Within a rule, [`Walk`] also follows
+//! paths; a rule's path goes on to the next rule at every instruction that
+//! may break (keeping what the instructions before it did), and at its end
+//! to the next rule or past those it skips. Within a rule, [`Walk`] also follows
 //! the largest value each register may hold.
 
 use crate::insn::{AluOp, BaseId, Insn, KeyId, NUM_BASES, NUM_KEYS, NUM_REGS, Operand, Reg};
@@ -60,13 +59,8 @@ impl FrameBounds {
     /// What the code knows where parse rule `rule` starts (`None`: where a
     /// chain's rule starts).
     pub fn rule_start(&self, rule: Option<usize>) -> Walk {
-        let at = rule
-            .unwrap_or(self.entry.len() - 1)
-            .min(self.entry.len() - 1);
-        Walk {
-            known: self.entry[at],
-            regs: [None; NUM_REGS],
-        }
+        let last = self.entry.len() - 1;
+        Walk::at_start(self.entry[rule.unwrap_or(last).min(last)])
     }
 }
 
@@ -166,6 +160,15 @@ pub(super) struct Walk {
 }
 
 impl Walk {
+    /// Where a rule starts, after what the parse section left in `known`:
+    /// no register written yet.
+    fn at_start(known: Known) -> Walk {
+        Walk {
+            known,
+            regs: [None; NUM_REGS],
+        }
+    }
+
     /// The largest offset `base` may hold, when it is surely present.
     pub fn bound(&self, base: usize) -> Option<u32> {
         self.known.bases.get(base).and_then(|h| h.bound())
@@ -298,23 +301,21 @@ fn alu_max(a: Option<u32>, op: AluOp, b: Option<u32>, b_exact: bool) -> Option<u
 /// Computes the frame bounds of `program`'s code; with `check_all`, of code
 /// that checks every access (the traced code, which runs every frame).
 pub(super) fn frame_bounds(program: &Program, check_all: bool) -> FrameBounds {
+    if check_all {
+        return FrameBounds {
+            min_len: 0,
+            entry: entry_known(program, 0),
+        };
+    }
     let fixed = fixed_bases(program);
-    let at_fixed = match check_all {
-        true => 0,
-        false => farthest(program.parse.iter().chain(chain_rules(program)), &fixed),
-    };
+    let at_fixed = farthest(program.parse.iter().chain(chain_rules(program)), &fixed);
     let entry = entry_known(program, at_fixed.min(SHORT_FRAME));
-    let min_len = match check_all {
-        true => 0,
-        false => {
-            let end = entry.last().copied().unwrap_or(Known::NOTHING);
-            let bounded = end.bases.map(Held::bound);
-            at_fixed
-                .max(farthest(chain_rules(program), &bounded))
-                .min(SHORT_FRAME)
-        }
-    };
-    FrameBounds { min_len, entry }
+    let end = entry.last().copied().unwrap_or(Known::NOTHING);
+    let at_bounded = farthest(chain_rules(program), &end.bases.map(Held::bound));
+    FrameBounds {
+        min_len: at_fixed.max(at_bounded).min(SHORT_FRAME),
+        entry,
+    }
 }
 
 /// What the paths into each rule of the parse section (and past the last)
@@ -336,10 +337,7 @@ fn entry_known(program: &Program, min_len: u32) -> Vec<Known> {
         let Some(known) = into[i] else {
             continue;
         };
-        let mut walk = Walk {
-            known,
-            regs: [None; NUM_REGS],
-        };
+        let mut walk = Walk::at_start(known);
         let mut next = i + 1;
         for insn in &rule.insns {
             if may_break(insn, &walk, min_len) {
